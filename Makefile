@@ -1,0 +1,46 @@
+# PolicyKB — the two commands: `make run` (set up + serve with the sample policies) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip --disable-pip-version-check
+# The local CPU torch wheel lives here on these machines; elsewhere pip uses the index as usual.
+WHEELS := $(wildcard /opt/wheels)
+PIP_FIND := $(if $(WHEELS),--find-links $(WHEELS),)
+MODEL_DIR := models/multilingual-e5-small
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export OPENBLAS_NUM_THREADS := 1
+export HAYSTACK_TELEMETRY_ENABLED := False
+
+.PHONY: install run test test-slow bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -q $(PIP_FIND) "torch==2.13.0"
+	$(PIP) install -q $(PIP_FIND) -e ".[model,test]"
+	touch $@
+
+$(MODEL_DIR)/policykb_model.json: $(VENV)/.installed
+	$(BIN)/policykb model provision $(MODEL_DIR)
+
+install: $(VENV)/.installed $(MODEL_DIR)/policykb_model.json
+
+run: install
+	-$(BIN)/policykb ingest policies_sample --recursive
+	$(BIN)/policykb serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest -q -m "not slow"
+
+test-slow: install
+	$(BIN)/pytest -q -m slow
+
+bench: install
+	$(BIN)/python bench/search_latency.py
+
+clean:
+	rm -rf $(VENV) data models

@@ -1,0 +1,144 @@
+"""Sentence embeddings for queries and passages, offline, with a cache keyed by the passage text's hash."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+
+class EmbeddingModelMissing(RuntimeError):
+    """The configured embedding model is not on this machine (the product never downloads one)."""
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Passage embeddings by (model, sha256 of the exact passage string), in a SQLite file.
+
+    Re-ingesting a document whose chunks did not change never runs the model again.
+    """
+
+    def __init__(self, path: Path, model_key: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._model_key = model_key
+        self._lock = threading.Lock()
+        self._connection = sqlite3.connect(path, check_same_thread=False, timeout=30.0)
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT, text_hash TEXT, vector BLOB, PRIMARY KEY (model, text_hash))"
+        )
+
+    def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(hashes), 900):
+                batch = hashes[start : start + 900]
+                marks = ",".join("?" * len(batch))
+                rows = self._connection.execute(
+                    f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
+                    [self._model_key, *batch],
+                )
+                found.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in rows)
+        return found
+
+    def put_many(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock, self._connection:
+            self._connection.executemany(
+                "INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?,?,?)",
+                [(self._model_key, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
+            )
+
+
+class PolicyEmbedder:
+    """Embeds queries and passages with a sentence-transformers model that is already on disk.
+
+    >>> embedder = PolicyEmbedder("models/multilingual-e5-small")
+    >>> embedder.embed_query("高新技术企业有哪些税收优惠").shape
+    (384,)
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        query_prefix: str = "query: ",
+        passage_prefix: str = "passage: ",
+        batch_size: int = 32,
+        max_tokens: int = 256,
+        threads: int = 2,
+        cache: EmbeddingCache | None = None,
+    ) -> None:
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be greater than 0, got {batch_size}")
+        self.model_name = model
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.threads = threads
+        self.cache = cache
+        self._encode_lock = threading.Lock()
+
+    @cached_property
+    def _model(self):  # type: ignore[no-untyped-def]
+        # Never reach a model hub: the model must be a local folder or already in the local cache.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(self.threads)
+        try:
+            model = SentenceTransformer(self.model_name, device="cpu", local_files_only=True)
+        except (OSError, ValueError) as error:
+            raise EmbeddingModelMissing(
+                f"无法离线加载嵌入模型“{self.model_name}”（本地目录不存在或不完整）。请先运行 `make install`"
+                f"（或 `policykb model provision`），或用 POLICYKB_EMBEDDING_MODEL 指向本地模型目录。"
+            ) from error
+        model.max_seq_length = self.max_tokens
+        return model
+
+    @property
+    def dimension(self) -> int:
+        return int(self._model.get_embedding_dimension())
+
+    @property
+    def model_key(self) -> str:
+        return f"{Path(self.model_name).name}|{self.max_tokens}"
+
+    def warm_up(self) -> None:
+        self.embed_query("预热")
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([self.query_prefix + text])[0]
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of ``texts`` (rows L2-normalised), using and filling the cache."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        hashes = [text_hash(text) for text in texts]
+        known = self.cache.get_many(list(set(hashes))) if self.cache else {}
+        missing = list(dict.fromkeys(h for h in hashes if h not in known))
+        if missing:
+            by_hash = dict(zip(hashes, texts))
+            vectors = self._encode([self.passage_prefix + by_hash[h] for h in missing])
+            computed = dict(zip(missing, vectors))
+            if self.cache:
+                self.cache.put_many(computed)
+            known.update(computed)
+        return np.vstack([known[h] for h in hashes]).astype(np.float32)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        with self._encode_lock:
+            vectors = self._model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
+        return np.asarray(vectors, dtype=np.float32)

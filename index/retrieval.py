@@ -1,0 +1,292 @@
+"""Hybrid retrieval as a Haystack pipeline: jieba BM25 and dense retrieval, fused by weighted reciprocal rank.
+
+The components only see a :class:`index.types.PolicyStore`, so the same pipeline runs on every backend.
+Haystack ``Document`` objects carry one chunk each: ``id`` is the chunk id, ``meta`` its position and the
+document's metadata (title, path, 文号, 发文机关, status …).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from haystack import Document, Pipeline, component
+
+from index.embedder import PolicyEmbedder
+from index.tokenizer import PolicyTokenizer
+from index.types import ChunkHit, PolicyStore, SearchFilters
+from ingestion.types import current_status
+
+
+class RetrievalMode(str, Enum):
+    HYBRID = "hybrid"
+    BM25 = "bm25"
+    DENSE = "dense"
+
+    @classmethod
+    def from_str(cls, value: str) -> "RetrievalMode":
+        try:
+            return cls(value.lower())
+        except ValueError:
+            raise ValueError(f"未知的检索方式“{value}”，可选：{', '.join(m.value for m in cls)}") from None
+
+
+def hit_to_document(hit: ChunkHit) -> Document:
+    chunk = hit.chunk
+    return Document(
+        id=chunk.chunk_id,
+        content=chunk.text,
+        score=hit.score,
+        meta={
+            "doc_id": chunk.doc_id,
+            "ordinal": chunk.ordinal,
+            "section": chunk.section,
+            "char_start": chunk.char_start,
+            "char_end": chunk.char_end,
+            "scores": dict(hit.scores),
+        },
+    )
+
+
+@component
+class QueryTokenizer:
+    def __init__(self, tokenizer: PolicyTokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    @component.output_types(tokens=list[str])
+    def run(self, query: str) -> dict[str, Any]:
+        return {"tokens": self.tokenizer.tokenize(query)}
+
+
+@component
+class QueryEmbedder:
+    def __init__(self, embedder: PolicyEmbedder) -> None:
+        self.embedder = embedder
+
+    @component.output_types(embedding=list[float])
+    def run(self, query: str) -> dict[str, Any]:
+        return {"embedding": self.embedder.embed_query(query).tolist()}
+
+
+@component
+class PolicyBM25Retriever:
+    """Chunks ranked by BM25 over jieba tokens, from any :class:`PolicyStore`."""
+
+    def __init__(self, store: PolicyStore, top_k: int = 100) -> None:
+        if top_k <= 0:
+            raise ValueError(f"top_k must be greater than 0. Currently, the top_k is {top_k}")
+        self.store = store
+        self.top_k = top_k
+
+    @component.output_types(documents=list[Document])
+    def run(self, tokens: list[str], filters: SearchFilters | None = None, top_k: int | None = None) -> dict[str, Any]:
+        hits = self.store.bm25_search(tokens, top_k or self.top_k, filters)
+        return {"documents": [hit_to_document(hit) for hit in hits]}
+
+
+@component
+class PolicyEmbeddingRetriever:
+    """Chunks ranked by cosine similarity, from any :class:`PolicyStore`."""
+
+    def __init__(self, store: PolicyStore, top_k: int = 100) -> None:
+        if top_k <= 0:
+            raise ValueError(f"top_k must be greater than 0. Currently, the top_k is {top_k}")
+        self.store = store
+        self.top_k = top_k
+
+    @component.output_types(documents=list[Document])
+    def run(self, embedding: list[float], filters: SearchFilters | None = None, top_k: int | None = None) -> dict[str, Any]:
+        import numpy as np
+
+        hits = self.store.embedding_search(np.asarray(embedding, dtype=np.float32), top_k or self.top_k, filters)
+        return {"documents": [hit_to_document(hit) for hit in hits]}
+
+
+@component
+class WeightedRankFusion:
+    """Weighted reciprocal rank fusion: score = Σ weight / (k + rank) over the rankings a chunk appears in."""
+
+    def __init__(self, k: int = 60, bm25_weight: float = 1.0, dense_weight: float = 1.0) -> None:
+        if k <= 0:
+            raise ValueError(f"k must be greater than 0, got {k}")
+        self.k = k
+        self.weights = {"bm25": bm25_weight, "dense": dense_weight}
+
+    @component.output_types(documents=list[Document])
+    def run(self, bm25_documents: list[Document], dense_documents: list[Document], top_k: int = 10) -> dict[str, Any]:
+        fused: dict[str, float] = {}
+        by_id: dict[str, Document] = {}
+        scores: dict[str, dict[str, float]] = {}
+        for name, documents in (("bm25", bm25_documents), ("dense", dense_documents)):
+            for rank, document in enumerate(documents, start=1):
+                fused[document.id] = fused.get(document.id, 0.0) + self.weights[name] / (self.k + rank)
+                by_id.setdefault(document.id, document)
+                scores.setdefault(document.id, {})[name] = float(document.score or 0.0)
+        ranked = sorted(fused, key=lambda chunk_id: -fused[chunk_id])[:top_k]
+        return {
+            "documents": [
+                Document(id=i, content=by_id[i].content, score=fused[i], meta={**by_id[i].meta, "scores": scores[i]})
+                for i in ranked
+            ]
+        }
+
+
+@component
+class TopK:
+    """Cuts a single ranking to ``top_k`` (used when only one retriever runs)."""
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document], top_k: int = 10) -> dict[str, Any]:
+        return {"documents": documents[:top_k]}
+
+
+@component
+class DocumentMetadataJoiner:
+    """Adds each hit's document metadata (title, path, 文号, 发文机关, status …) to its ``meta``."""
+
+    def __init__(self, store: PolicyStore) -> None:
+        self.store = store
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document]) -> dict[str, Any]:
+        described = self.store.describe_documents([d.meta["doc_id"] for d in documents])
+        enriched = []
+        for document in documents:
+            policy = described.get(document.meta["doc_id"])
+            if policy is None:  # deleted between retrieval and here
+                continue
+            metadata = policy.metadata
+            document.meta.update(
+                title=metadata.title,
+                path=policy.path,
+                doc_number=metadata.doc_number,
+                issuer=metadata.issuer,
+                region=metadata.region,
+                status=current_status(metadata).value,
+                tags=list(metadata.tags),
+                date=(metadata.publish_date or metadata.written_date).isoformat()
+                if (metadata.publish_date or metadata.written_date)
+                else None,
+            )
+            enriched.append(document)
+        return {"documents": enriched}
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result as the CLI and the API show it."""
+
+    rank: int
+    score: float
+    chunk_id: str
+    doc_id: str
+    title: str | None
+    path: str
+    section: str
+    text: str
+    char_start: int
+    char_end: int
+    doc_number: str | None
+    issuer: str | None
+    region: str | None
+    status: str
+    date: str | None
+    scores: dict[str, float]
+
+    @classmethod
+    def from_document(cls, rank: int, document: Document) -> "SearchHit":
+        meta = document.meta
+        return cls(
+            rank=rank, score=float(document.score or 0.0), chunk_id=document.id, doc_id=meta["doc_id"],
+            title=meta.get("title"), path=meta.get("path", ""), section=meta.get("section", ""),
+            text=document.content or "", char_start=meta["char_start"], char_end=meta["char_end"],
+            doc_number=meta.get("doc_number"), issuer=meta.get("issuer"), region=meta.get("region"),
+            status=meta.get("status", ""), date=meta.get("date"), scores=meta.get("scores", {}),
+        )
+
+
+class HybridSearcher:
+    """Builds the three retrieval pipelines (hybrid, BM25-only, dense-only) once and runs them.
+
+    >>> searcher.search("创业担保贷款额度是多少", top_k=5)
+    """
+
+    def __init__(
+        self,
+        store: PolicyStore,
+        tokenizer: PolicyTokenizer,
+        embedder: PolicyEmbedder,
+        *,
+        candidates: int = 100,
+        rrf_k: int = 60,
+        bm25_weight: float = 1.0,
+        dense_weight: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.candidates = candidates
+        self._pipelines = {
+            RetrievalMode.HYBRID: self._build(store, tokenizer, embedder, candidates, (rrf_k, bm25_weight, dense_weight), True, True),
+            RetrievalMode.BM25: self._build(store, tokenizer, embedder, candidates, None, True, False),
+            RetrievalMode.DENSE: self._build(store, tokenizer, embedder, candidates, None, False, True),
+        }
+
+    @staticmethod
+    def _build(
+        store: PolicyStore,
+        tokenizer: PolicyTokenizer,
+        embedder: PolicyEmbedder,
+        candidates: int,
+        fusion: tuple[int, float, float] | None,
+        use_bm25: bool,
+        use_dense: bool,
+    ) -> Pipeline:
+        pipeline = Pipeline()
+        if use_bm25:
+            pipeline.add_component("tokenizer", QueryTokenizer(tokenizer))
+            pipeline.add_component("bm25", PolicyBM25Retriever(store, candidates))
+            pipeline.connect("tokenizer.tokens", "bm25.tokens")
+        if use_dense:
+            pipeline.add_component("embedder", QueryEmbedder(embedder))
+            pipeline.add_component("dense", PolicyEmbeddingRetriever(store, candidates))
+            pipeline.connect("embedder.embedding", "dense.embedding")
+        if fusion is not None:
+            k, bm25_weight, dense_weight = fusion
+            pipeline.add_component("rank", WeightedRankFusion(k, bm25_weight, dense_weight))
+            pipeline.connect("bm25.documents", "rank.bm25_documents")
+            pipeline.connect("dense.documents", "rank.dense_documents")
+        else:
+            pipeline.add_component("rank", TopK())
+            pipeline.connect(("bm25" if use_bm25 else "dense") + ".documents", "rank.documents")
+        pipeline.add_component("metadata", DocumentMetadataJoiner(store))
+        pipeline.connect("rank.documents", "metadata.documents")
+        return pipeline
+
+    def search_documents(
+        self,
+        query: str,
+        *,
+        top_k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: RetrievalMode = RetrievalMode.HYBRID,
+    ) -> list[Document]:
+        pipeline = self._pipelines[mode]
+        inputs: dict[str, dict[str, Any]] = {"rank": {"top_k": top_k}}
+        for name, key in (("tokenizer", "query"), ("embedder", "query")):
+            if name in pipeline.graph.nodes:
+                inputs[name] = {key: query}
+        for name in ("bm25", "dense"):
+            if name in pipeline.graph.nodes:
+                inputs[name] = {"filters": filters}
+        return pipeline.run(inputs)["metadata"]["documents"]
+
+    def search(
+        self,
+        query: str,
+        *,
+        top_k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: RetrievalMode = RetrievalMode.HYBRID,
+    ) -> list[SearchHit]:
+        documents = self.search_documents(query, top_k=top_k, filters=filters, mode=mode)
+        return [SearchHit.from_document(rank, document) for rank, document in enumerate(documents, start=1)]

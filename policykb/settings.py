@@ -1,0 +1,79 @@
+"""The one settings object of PolicyKB.
+
+Environment variables (prefix ``POLICYKB_``) beat an optional ``.env`` file, which beats the defaults below.
+Build it once at start-up with :func:`load_settings` and pass it down; nothing else reads the environment.
+Every field is documented in README.md (``tests/test_settings_documented.py`` fails otherwise).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from qa.types import AnswerMode
+
+
+class IndexBackend(str, Enum):
+    EMBEDDED = "embedded"
+    ELASTICSEARCH = "elasticsearch"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICYKB_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Data directory: index, originals, caches.")
+    index_backend: IndexBackend = Field(IndexBackend.EMBEDDED, description="`embedded` (SQLite, no server) or `elasticsearch`.")
+    embedding_model: str = Field(
+        "models/multilingual-e5-small",
+        description="Sentence-transformers model: a local folder (default: the one `policykb model provision` builds) or a model name.",
+    )
+    embedding_query_prefix: str = Field("query: ", description="Prefix put before a query before embedding it (e5 convention).")
+    embedding_passage_prefix: str = Field("passage: ", description="Prefix put before a passage before embedding it.")
+    embedding_batch_size: int = Field(32, ge=1, description="Passages embedded per batch at ingestion.")
+    embedding_max_tokens: int = Field(256, ge=16, le=512, description="Passages are truncated to this many model tokens.")
+    torch_threads: int = Field(2, ge=1, description="CPU threads torch may use.")
+    chunk_max_chars: int = Field(400, ge=100, description="Upper bound of a chunk's length in characters.")
+    chunk_min_chars: int = Field(80, ge=0, description="Chunks shorter than this are merged with a neighbour under the same heading.")
+    max_upload_mb: int = Field(50, ge=1, description="Largest file accepted for ingestion, in MB.")
+    retrieval_candidates: int = Field(100, ge=1, description="Candidates each retriever contributes before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant k.")
+    bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in the fusion.")
+    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense (embedding) ranking in the fusion.")
+    default_top_k: int = Field(10, ge=1, le=100, description="Hits returned when a search names no top_k.")
+    host: str = Field("127.0.0.1", description="Address `policykb serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `policykb serve` listens on.")
+    elasticsearch_url: str | None = Field(None, description="Elasticsearch URL, used when index_backend is `elasticsearch`.")
+    answer_mode: AnswerMode = Field(AnswerMode.EXTRACTIVE, description="How answers are written: `extractive` (quoted sentences, no LLM) or `generative` (not available yet).")
+    qa_refusal_threshold: float = Field(0.5, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
+    qa_max_question_chars: int = Field(300, ge=10, description="Longest question accepted, in characters; longer ones are rejected, not truncated.")
+    qa_candidates: int = Field(20, ge=1, le=100, description="Passages retrieved and reranked per question.")
+    qa_answer_max_sentences: int = Field(3, ge=1, description="Most sentences an extractive answer quotes.")
+    qa_answer_max_chars: int = Field(220, ge=40, description="Most characters an extractive answer quotes (a single longer sentence is still quoted whole).")
+    qa_include_expired: bool = Field(False, description="Also answer from expired (已失效) policies.")
+    qa_related_count: int = Field(3, ge=0, le=10, description="Related policies listed with an answer or a refusal.")
+    conversation_max_turns: int = Field(10, ge=1, description="Turns kept per conversation for follow-up questions.")
+    conversation_max_count: int = Field(10000, ge=1, description="Conversations kept; the least recently used are dropped beyond this.")
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / "index.sqlite3"
+
+    @property
+    def conversations_path(self) -> Path:
+        return self.data_dir / "conversations.sqlite3"
+
+    @property
+    def originals_dir(self) -> Path:
+        return self.data_dir / "originals"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings once: environment, then ``.env``, then defaults; ``overrides`` win over all."""
+    return Settings(**overrides)  # type: ignore[arg-type]

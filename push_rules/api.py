@@ -1,0 +1,150 @@
+"""HTTP API of the push subsystem: ``build_push_router(service)`` returns a prefix-free APIRouter.
+
+Request bodies are read as JSON objects and validated by the pydantic models of :mod:`push_rules.profile`
+and below, so every rejection is an HTTP 422 whose ``detail`` is Chinese (and ``errors`` lists each problem);
+missing things are 404 with a Chinese ``detail``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+
+from push_rules.errors import PushError, ValidationFailed
+from push_rules.rules_schema import RULE_JSON_SCHEMA, parse_rule_text
+from push_rules.service import PushService
+from push_rules.validation import parse_model
+
+
+class SubscriptionInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enterprise_id: int
+    kind: str
+    value: str
+
+
+class RulesInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rules: Any = None
+    rules_yaml: str | None = None
+
+
+class ReadInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    read: bool = True
+
+
+def _error(error: PushError) -> JSONResponse:
+    content: dict[str, Any] = {"detail": error.detail}
+    if isinstance(error, ValidationFailed):
+        content["errors"] = error.errors
+    return JSONResponse(status_code=error.status_code, content=content)
+
+
+async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    except PushError as error:
+        return _error(error)
+
+
+def build_push_router(service: PushService) -> APIRouter:
+    router = APIRouter(tags=["push"], default_response_class=JSONResponse)
+
+    @router.get("/api/enterprises")
+    async def list_enterprises(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> Any:
+        return await _call(service.list_enterprises, limit, offset)
+
+    @router.post("/api/enterprises", status_code=201)
+    async def create_enterprise(payload: Any = Body(...)) -> Any:
+        return await _call(service.create_enterprise, payload if isinstance(payload, dict) else [])
+
+    @router.get("/api/enterprises/{enterprise_id}")
+    async def get_enterprise(enterprise_id: int) -> Any:
+        return await _call(service.get_enterprise, enterprise_id)
+
+    @router.put("/api/enterprises/{enterprise_id}")
+    async def replace_enterprise(enterprise_id: int, payload: Any = Body(...)) -> Any:
+        return await _call(service.update_enterprise, enterprise_id, payload if isinstance(payload, dict) else [])
+
+    @router.patch("/api/enterprises/{enterprise_id}")
+    async def patch_enterprise(enterprise_id: int, payload: Any = Body(...)) -> Any:
+        return await _call(service.update_enterprise, enterprise_id, payload if isinstance(payload, dict) else [], partial=True)
+
+    @router.delete("/api/enterprises/{enterprise_id}", status_code=204)
+    async def delete_enterprise(enterprise_id: int) -> Response:
+        result = await _call(service.delete_enterprise, enterprise_id)
+        return result if isinstance(result, JSONResponse) else Response(status_code=204)
+
+    @router.get("/api/enterprises/{enterprise_id}/matches")
+    async def enterprise_matches(enterprise_id: int) -> Any:
+        return await _call(service.enterprise_matches, enterprise_id)
+
+    @router.get("/api/subscriptions")
+    async def list_subscriptions(enterprise_id: int) -> Any:
+        return await _call(service.list_subscriptions, enterprise_id)
+
+    @router.post("/api/subscriptions", status_code=201)
+    async def add_subscription(payload: Any = Body(...)) -> Any:
+        def run() -> Any:
+            data = parse_model(SubscriptionInput, payload)
+            return service.add_subscription(data.enterprise_id, data.kind, data.value)
+
+        return await _call(run)
+
+    @router.delete("/api/subscriptions/{subscription_id}", status_code=204)
+    async def delete_subscription(subscription_id: int) -> Response:
+        result = await _call(service.delete_subscription, subscription_id)
+        return result if isinstance(result, JSONResponse) else Response(status_code=204)
+
+    @router.get("/api/inbox")
+    async def inbox(enterprise_id: int, unread: bool = False, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> Any:
+        return await _call(service.inbox, enterprise_id, unread_only=unread, limit=limit, offset=offset)
+
+    @router.post("/api/inbox/{message_id}/read")
+    async def mark_read(message_id: int, payload: Any = Body(default_factory=dict)) -> Any:
+        def run() -> Any:
+            data = parse_model(ReadInput, payload or {})
+            service.mark_read(message_id, data.read)
+            return {"id": message_id, "read": data.read}
+
+        return await _call(run)
+
+    @router.get("/api/rules/schema")
+    async def rule_schema() -> Any:
+        return RULE_JSON_SCHEMA
+
+    @router.get("/api/policies/{policy_id}/rules")
+    async def get_rules(policy_id: str) -> Any:
+        return await _call(service.get_rules, policy_id)
+
+    @router.post("/api/policies/{policy_id}/rules/suggest")
+    async def suggest_rules(policy_id: str) -> Any:
+        return await _call(service.suggest_rules, policy_id)
+
+    @router.put("/api/policies/{policy_id}/rules")
+    async def save_rules(policy_id: str, payload: Any = Body(...)) -> Any:
+        def run() -> Any:
+            data = parse_model(RulesInput, payload)
+            if (data.rules is None) == (data.rules_yaml is None):
+                raise ValidationFailed("请提供 rules（JSON 对象）或 rules_yaml（YAML 文本）之一")
+            rule = data.rules if data.rules is not None else parse_rule_text(data.rules_yaml or "")
+            return service.save_rules(policy_id, rule)
+
+        return await _call(run)
+
+    @router.post("/api/policies/{policy_id}/publish")
+    async def publish(policy_id: str) -> Any:
+        result = await _call(service.publish, policy_id)
+        return result if isinstance(result, JSONResponse) else result.as_dict()
+
+    @router.post("/api/policies/{policy_id}/match")
+    async def match(policy_id: str) -> Any:
+        result = await _call(service.match_policy, policy_id)
+        return result if isinstance(result, JSONResponse) else result.as_dict()
+
+    return router

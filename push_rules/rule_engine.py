@@ -1,0 +1,243 @@
+"""Evaluate eligibility rules with three-valued logic: 满足 / 不满足 / 信息不全.
+
+A missing data point never silently excludes an enterprise: the condition is 信息不全 (unknown) and the
+rule's outcome is unknown unless other conditions already decide it (Kleene logic: ``all`` fails when any
+child fails, ``any`` holds when any child holds). :func:`evaluate_profile` evaluates one profile and explains
+every condition; :mod:`push_rules.matcher` evaluates the same rule over all profiles at once with numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import Any, Protocol
+
+from push_rules.enterprise_size import INDICATOR_LABELS, EnterpriseSize, EnterpriseSizeClassifier
+from push_rules.industry_codes import IndustryTable
+from push_rules.qualifications import qualification_label
+from push_rules.regions import RegionTable, within
+from push_rules.rules_schema import FIELDS, iter_leaves, leaf_negations
+
+
+class ConditionState(str, Enum):
+    MET = "Y"
+    NOT_MET = "N"
+    UNKNOWN = "?"
+
+    @property
+    def label(self) -> str:
+        return {"Y": "满足", "N": "不满足", "?": "信息不全（待完善）"}[self.value]
+
+
+class Outcome(str, Enum):
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    INCOMPLETE = "incomplete"
+
+    @property
+    def label(self) -> str:
+        return {"eligible": "符合条件", "ineligible": "不符合条件", "incomplete": "可能符合，需完善信息"}[self.value]
+
+
+class ProfileLike(Protocol):
+    region_code: str | None
+    industry_code: str | None
+    size: str | None
+    established_on: date | None
+    registered_capital: float | None
+    employees: int | None
+    annual_revenue: float | None
+    total_assets: float | None
+    qualifications: list[str] | None
+
+
+@dataclass(frozen=True)
+class ConditionExplanation:
+    condition: str  # what the rule asks, e.g. 注册地位于内蒙古自治区呼和浩特市
+    state: ConditionState
+    detail: str  # what the profile says, or what to add
+
+    def as_dict(self) -> dict[str, str]:
+        return {"condition": self.condition, "state": self.state.label, "state_code": self.state.value, "detail": self.detail}
+
+
+def years_cutoff(today: date, years: float) -> date:
+    """The latest establishment date that is ``years`` full years before ``today``."""
+    whole = int(years)
+    try:
+        cutoff = today.replace(year=today.year - whole)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - whole, day=28)
+    if years != whole:
+        cutoff = date.fromordinal(cutoff.toordinal() - round((years - whole) * 365.25))
+    return cutoff
+
+
+def describe_condition(leaf: dict[str, Any]) -> str:
+    """A Chinese sentence for what a normalised condition asks."""
+    if leaf.get("label"):
+        return str(leaf["label"])
+    field, op = leaf["field"], leaf["op"]
+    spec = FIELDS[field]
+    values = leaf.get("value", [])
+    if op == "region_within":
+        names = [RegionTable.default().get(v).full_name for v in values]  # type: ignore[union-attr]
+        return f"注册地位于{'或'.join(names)}"
+    if op == "industry_prefix":
+        table = IndustryTable.default()
+        return f"所属行业为{'或'.join(table.describe(v) for v in values)}"
+    if op == "has_qualification":
+        return f"具有{'或'.join(qualification_label(v) for v in values)}资质"
+    if op == "years_since":
+        return _bounds_text("成立", leaf, "年", prefix_min="满", suffix_max="以内")
+    if op == "range":
+        return _bounds_text(spec.label, leaf, spec.unit)
+    shown = [_value_label(field, v) for v in values]
+    if op == "equals":
+        return f"{spec.label}为{shown[0]}"
+    return f"{spec.label}为{'、'.join(shown)}之一"
+
+
+def _bounds_text(label: str, leaf: dict[str, Any], unit: str, prefix_min: str = "", suffix_max: str = "以下") -> str:
+    low, high = leaf.get("min"), leaf.get("max")
+    if low is not None and high is not None:
+        return f"{label}{_num(low)}{unit}至{_num(high)}{unit}"
+    if low is not None:
+        return f"{label}{prefix_min}{_num(low)}{unit}" + ("" if prefix_min else "以上")
+    return f"{label}{_num(high)}{unit}{suffix_max}"
+
+
+def _num(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _value_label(field: str, value: str) -> str:
+    if field == "size":
+        return EnterpriseSize(value).label + "企业"
+    if field == "region":
+        region = RegionTable.default().get(value)
+        return region.full_name if region else value
+    if field == "industry":
+        return IndustryTable.default().describe(value)
+    return value
+
+
+def evaluate_leaf(leaf: dict[str, Any], profile: ProfileLike, today: date) -> ConditionExplanation:
+    field, op = leaf["field"], leaf["op"]
+    condition = describe_condition(leaf)
+    spec = FIELDS[field]
+    if field == "region":
+        code = profile.region_code
+        if code is None:
+            return ConditionExplanation(condition, ConditionState.UNKNOWN, "未填写注册地行政区划代码，请完善企业信息")
+        region = RegionTable.default().get(code)
+        name = region.full_name if region else code
+        ok = any(within(code, v) for v in leaf["value"]) if op == "region_within" else code in leaf["value"]
+        return ConditionExplanation(condition, _state(ok), f"企业注册地：{name}")
+    if field == "industry":
+        code = profile.industry_code
+        if code is None:
+            return ConditionExplanation(condition, ConditionState.UNKNOWN, "未填写所属行业（GB/T 4754-2017 代码），请完善企业信息")
+        ok = any(code.startswith(v) for v in leaf["value"]) if op == "industry_prefix" else code in leaf["value"]
+        return ConditionExplanation(condition, _state(ok), f"企业所属行业：{IndustryTable.default().describe(code)}")
+    if field == "size":
+        if profile.size is None:
+            result = EnterpriseSizeClassifier.default().classify(
+                profile.industry_code, employees=profile.employees, revenue=profile.annual_revenue, assets=profile.total_assets
+            )
+            missing = "、".join(INDICATOR_LABELS[m] for m in result.missing) or "行业"
+            return ConditionExplanation(condition, ConditionState.UNKNOWN, f"无法测算企业规模（{result.sector.name}需要{missing}），请补充")
+        ok = profile.size in leaf["value"]
+        return ConditionExplanation(condition, _state(ok), f"企业规模：{EnterpriseSize(profile.size).label}（按统计上大中小微型企业划分办法测算）")
+    if field == "established_on":
+        established = profile.established_on
+        if established is None:
+            return ConditionExplanation(condition, ConditionState.UNKNOWN, "未填写成立日期，请完善企业信息")
+        ok = True
+        if "min" in leaf:
+            ok = ok and established <= years_cutoff(today, leaf["min"])
+        if "max" in leaf:
+            ok = ok and established > years_cutoff(today, leaf["max"])
+        age = (today - established).days / 365.25
+        return ConditionExplanation(condition, _state(ok), f"企业成立于{established.isoformat()}，已成立约{age:.1f}年")
+    if field == "qualifications":
+        held = profile.qualifications
+        if held is None:
+            return ConditionExplanation(condition, ConditionState.UNKNOWN, "未填写企业资质情况，请完善企业信息")
+        ok = any(v in held for v in leaf["value"])
+        shown = "、".join(qualification_label(q) for q in held) or "无"
+        return ConditionExplanation(condition, _state(ok), f"企业已登记资质：{shown}")
+    value = getattr(profile, field)
+    if value is None:
+        return ConditionExplanation(condition, ConditionState.UNKNOWN, f"未填写{spec.label}，请完善企业信息")
+    ok = ("min" not in leaf or value >= leaf["min"]) and ("max" not in leaf or value <= leaf["max"])
+    return ConditionExplanation(condition, _state(ok), f"企业{spec.label}：{_num(value)}{spec.unit}")
+
+
+def _state(ok: bool) -> ConditionState:
+    return ConditionState.MET if ok else ConditionState.NOT_MET
+
+
+def combine(rule: dict[str, Any], states: list[ConditionState]) -> ConditionState:
+    """The state of ``rule`` given its leaves' states (in :func:`iter_leaves` order)."""
+    iterator = iter(states)
+    return _combine(rule, iterator)
+
+
+def _combine(node: dict[str, Any], states: Any) -> ConditionState:
+    if "all" in node or "any" in node:
+        children = [_combine(child, states) for child in node.get("all", node.get("any", []))]
+        if "all" in node:
+            if ConditionState.NOT_MET in children:
+                return ConditionState.NOT_MET
+            return ConditionState.UNKNOWN if ConditionState.UNKNOWN in children else ConditionState.MET
+        if ConditionState.MET in children:
+            return ConditionState.MET
+        return ConditionState.UNKNOWN if ConditionState.UNKNOWN in children else ConditionState.NOT_MET
+    if "not" in node:
+        inner = _combine(node["not"], states)
+        return {ConditionState.MET: ConditionState.NOT_MET, ConditionState.NOT_MET: ConditionState.MET}.get(inner, inner)
+    return next(states)
+
+
+def outcome_of(state: ConditionState) -> Outcome:
+    return {ConditionState.MET: Outcome.ELIGIBLE, ConditionState.NOT_MET: Outcome.INELIGIBLE, ConditionState.UNKNOWN: Outcome.INCOMPLETE}[state]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    outcome: Outcome
+    conditions: list[ConditionExplanation]  # as shown (conditions under ``not`` rephrased)
+    states: str  # raw leaf states, as stored in ``Match.condition_states``
+
+
+    def missing_information(self) -> list[str]:
+        return [c.detail for c in self.conditions if c.state is ConditionState.UNKNOWN]
+
+
+def evaluate_profile(rule: dict[str, Any], profile: ProfileLike, today: date | None = None) -> Evaluation:
+    """Evaluate a normalised rule for one profile, explaining every condition."""
+    today = today or date.today()
+    raw = [evaluate_leaf(leaf, profile, today) for leaf in iter_leaves(rule)]
+    outcome = outcome_of(combine(rule, [e.state for e in raw]))
+    return Evaluation(outcome, [_as_shown(e, neg) for e, neg in zip(raw, leaf_negations(rule))], "".join(e.state.value for e in raw))
+
+
+def _as_shown(explanation: ConditionExplanation, negated: bool) -> ConditionExplanation:
+    """A condition under ``not`` is shown as the requirement it expresses (不属于…), with its state flipped."""
+    if not negated:
+        return explanation
+    flipped = {ConditionState.MET: ConditionState.NOT_MET, ConditionState.NOT_MET: ConditionState.MET}
+    state = flipped.get(explanation.state, explanation.state)
+    return ConditionExplanation(f"不满足：{explanation.condition}", state, explanation.detail)
+
+
+def explain_states(rule: dict[str, Any], profile: ProfileLike, states: str, today: date | None = None) -> list[ConditionExplanation]:
+    """Explanations for stored ``condition_states`` (re-reading the profile for the details shown)."""
+    today = today or date.today()
+    result = []
+    for leaf, negated, code in zip(iter_leaves(rule), leaf_negations(rule), states):
+        fresh = evaluate_leaf(leaf, profile, today)
+        result.append(_as_shown(ConditionExplanation(fresh.condition, ConditionState(code), fresh.detail), negated))
+    return result

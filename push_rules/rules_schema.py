@@ -1,0 +1,271 @@
+"""The declarative eligibility rule format: JSON schema, validation with Chinese messages, normalisation.
+
+A rule is a tree. Inner nodes are ``{"all": [...]}``, ``{"any": [...]}`` or ``{"not": {...}}``; leaves are
+conditions ``{"op": ..., "field": ..., "value"/"min"/"max": ..., "label": optional note}``::
+
+    {"all": [
+        {"op": "region_within", "value": "150100"},
+        {"op": "in", "field": "size", "value": ["small", "micro"]},
+        {"op": "years_since", "field": "established_on", "min": 1},
+        {"any": [{"op": "has_qualification", "value": "high_tech"},
+                 {"op": "industry_prefix", "value": ["C39", "I65"]}]}
+    ]}
+
+``range`` and ``years_since`` bounds are inclusive (以上/以下 include the number, as in Chinese legal usage).
+YAML with the same structure is accepted as well.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from push_rules.enterprise_size import EnterpriseSize
+from push_rules.errors import ValidationFailed
+from push_rules.industry_codes import IndustryTable
+from push_rules.qualifications import QUALIFICATIONS, normalize_qualification
+from push_rules.regions import RegionTable
+
+MAX_DEPTH = 8
+MAX_LEAVES = 60
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    label: str
+    ops: frozenset[str]
+    unit: str = ""
+
+
+FIELDS: dict[str, FieldSpec] = {
+    "region": FieldSpec("注册地", frozenset({"region_within", "equals", "in"})),
+    "industry": FieldSpec("所属行业", frozenset({"industry_prefix", "equals", "in"})),
+    "size": FieldSpec("企业规模", frozenset({"equals", "in"})),
+    "established_on": FieldSpec("成立日期", frozenset({"years_since"}), "年"),
+    "registered_capital": FieldSpec("注册资本", frozenset({"range"}), "万元"),
+    "employees": FieldSpec("从业人员", frozenset({"range"}), "人"),
+    "annual_revenue": FieldSpec("营业收入", frozenset({"range"}), "万元"),
+    "total_assets": FieldSpec("资产总额", frozenset({"range"}), "万元"),
+    "qualifications": FieldSpec("企业资质", frozenset({"has_qualification"})),
+}
+
+# ops whose field is implied
+IMPLIED_FIELD = {
+    "region_within": "region",
+    "industry_prefix": "industry",
+    "has_qualification": "qualifications",
+    "years_since": "established_on",
+}
+OPS = ("equals", "in", "industry_prefix", "range", "years_since", "has_qualification", "region_within")
+OP_LABELS = {
+    "equals": "等于",
+    "in": "属于其一",
+    "industry_prefix": "行业属于",
+    "range": "数值范围",
+    "years_since": "成立年限",
+    "has_qualification": "具有资质",
+    "region_within": "注册地位于",
+}
+
+_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]}
+
+RULE_JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://policykb.local/schemas/eligibility-rule.json",
+    "title": "PolicyKB eligibility rule",
+    "$ref": "#/$defs/node",
+    "$defs": {
+        "node": {"oneOf": [{"$ref": "#/$defs/all"}, {"$ref": "#/$defs/any"}, {"$ref": "#/$defs/not"}, {"$ref": "#/$defs/condition"}]},
+        "all": {"type": "object", "properties": {"all": {"type": "array", "items": {"$ref": "#/$defs/node"}, "minItems": 1}, "label": {"type": "string"}}, "required": ["all"], "additionalProperties": False},
+        "any": {"type": "object", "properties": {"any": {"type": "array", "items": {"$ref": "#/$defs/node"}, "minItems": 1}, "label": {"type": "string"}}, "required": ["any"], "additionalProperties": False},
+        "not": {"type": "object", "properties": {"not": {"$ref": "#/$defs/node"}, "label": {"type": "string"}}, "required": ["not"], "additionalProperties": False},
+        "condition": {
+            "type": "object",
+            "properties": {
+                "op": {"enum": list(OPS)},
+                "field": {"enum": list(FIELDS)},
+                "value": {"oneOf": [_STRINGS["oneOf"][0], _STRINGS["oneOf"][1]]},
+                "min": {"type": "number"},
+                "max": {"type": "number"},
+                "label": {"type": "string"},
+            },
+            "required": ["op"],
+            "additionalProperties": False,
+            "allOf": [
+                {"if": {"properties": {"op": {"enum": ["equals", "in", "range"]}}}, "then": {"required": ["field"]}},
+                {"if": {"properties": {"op": {"const": "range"}}}, "then": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}},
+                {"if": {"properties": {"op": {"const": "years_since"}}}, "then": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}},
+                {"if": {"properties": {"op": {"enum": ["equals", "in", "industry_prefix", "has_qualification", "region_within"]}}}, "then": {"required": ["value"]}},
+            ],
+        },
+    },
+}
+
+
+def parse_rule_text(text: str) -> Any:
+    """A rule written as JSON or YAML text, parsed; ValidationFailed when it is neither."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"（第{mark.line + 1}行第{mark.column + 1}列）" if mark else ""
+        raise ValidationFailed(f"规则既不是有效的 JSON 也不是有效的 YAML{where}") from None
+
+
+class RuleValidator:
+    """Validate a rule tree and return its normalised form (canonical codes, slugs, lists).
+
+    >>> RuleValidator().validate({"op": "region_within", "value": "150100"})
+    {'op': 'region_within', 'field': 'region', 'value': ['150100']}
+    """
+
+    def __init__(self) -> None:
+        self.industries = IndustryTable.default()
+        self.regions = RegionTable.default()
+
+    def validate(self, rule: Any) -> dict[str, Any]:
+        errors: list[str] = []
+        leaves = [0]
+        normalized = self._node(rule, "规则", 0, errors, leaves)
+        if leaves[0] > MAX_LEAVES:
+            errors.append(f"规则条件过多（{leaves[0]}个，上限{MAX_LEAVES}个）")
+        if errors:
+            raise ValidationFailed(errors)
+        return normalized  # type: ignore[return-value]
+
+    def _node(self, node: Any, path: str, depth: int, errors: list[str], leaves: list[int]) -> dict[str, Any] | None:
+        if depth > MAX_DEPTH:
+            errors.append(f"{path}：嵌套层数超过{MAX_DEPTH}层")
+            return None
+        if not isinstance(node, dict):
+            errors.append(f"{path}：应为对象（all/any/not 组合或条件），实为{_type_name(node)}")
+            return None
+        combinators = [k for k in ("all", "any", "not") if k in node]
+        if len(combinators) > 1:
+            errors.append(f"{path}：一个节点只能有 all、any、not 之一，实有{'、'.join(combinators)}")
+            return None
+        if combinators:
+            key = combinators[0]
+            extra = set(node) - {key, "label"}
+            if extra:
+                errors.append(f"{path}：{key} 节点中不允许的字段：{'、'.join(sorted(extra))}")
+            result: dict[str, Any] = {}
+            if key == "not":
+                child = self._node(node["not"], f"{path}.not", depth + 1, errors, leaves)
+                result = {"not": child}
+            else:
+                children = node[key]
+                if not isinstance(children, list) or not children:
+                    errors.append(f"{path}.{key}：应为非空列表")
+                    return None
+                result = {key: [self._node(c, f"{path}.{key}[{i}]", depth + 1, errors, leaves) for i, c in enumerate(children)]}
+            if "label" in node:
+                result["label"] = str(node["label"])
+            return result
+        leaves[0] += 1
+        return self._condition(node, path, errors)
+
+    def _condition(self, node: dict[str, Any], path: str, errors: list[str]) -> dict[str, Any] | None:
+        before = len(errors)
+        extra = set(node) - {"op", "field", "value", "min", "max", "label"}
+        if extra:
+            errors.append(f"{path}：条件中不允许的字段：{'、'.join(sorted(extra))}（允许 op、field、value、min、max、label）")
+        op = node.get("op")
+        if op is None:
+            errors.append(f"{path}：条件缺少 op（可选：{'、'.join(OPS)}），或应为 all/any/not 组合")
+            return None
+        if op not in OPS:
+            errors.append(f"{path}：未知的条件类型 op“{op}”，可选：{'、'.join(OPS)}")
+            return None
+        field = node.get("field", IMPLIED_FIELD.get(op))
+        if field is None:
+            errors.append(f"{path}：条件“{op}”需要指定 field")
+            return None
+        if field not in FIELDS:
+            errors.append(f"{path}：规则引用了未知字段“{field}”，可用字段：{'、'.join(f'{k}（{v.label}）' for k, v in FIELDS.items())}")
+            return None
+        spec = FIELDS[field]
+        if op not in spec.ops:
+            errors.append(f"{path}：字段“{field}”（{spec.label}）不支持条件“{op}”，可用：{'、'.join(sorted(spec.ops))}")
+            return None
+        result: dict[str, Any] = {"op": op, "field": field}
+        if op in ("range", "years_since"):
+            if "value" in node:
+                errors.append(f"{path}：条件“{op}”使用 min/max，不使用 value")
+            bounds = {}
+            for key in ("min", "max"):
+                if key in node:
+                    value = node[key]
+                    if isinstance(value, bool) or not isinstance(value, (int, float)):
+                        errors.append(f"{path}.{key}：应为数字，实为{_type_name(value)}")
+                    elif value < 0:
+                        errors.append(f"{path}.{key}：{spec.label}的界限不能为负数")
+                    else:
+                        bounds[key] = value
+            if "min" not in node and "max" not in node:
+                errors.append(f"{path}：条件“{op}”至少需要 min 或 max 之一")
+            if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
+                errors.append(f"{path}：min（{bounds['min']}）大于 max（{bounds['max']}）")
+            result.update(bounds)
+        else:
+            if "min" in node or "max" in node:
+                errors.append(f"{path}：条件“{op}”使用 value，不使用 min/max")
+            if "value" not in node:
+                errors.append(f"{path}：条件“{op}”缺少 value")
+            else:
+                values = node["value"] if isinstance(node["value"], list) else [node["value"]]
+                if not values or not all(isinstance(v, str) and v.strip() for v in values):
+                    errors.append(f"{path}.value：应为非空文本或文本列表")
+                elif op == "equals" and isinstance(node["value"], list) and len(values) > 1:
+                    errors.append(f"{path}.value：equals 只接受一个值，多个值请用 in")
+                else:
+                    result["value"] = [self._value(field, v.strip(), f"{path}.value", errors) for v in values]
+        if "label" in node:
+            result["label"] = str(node["label"])
+        return result if len(errors) == before else None
+
+    def _value(self, field: str, value: str, path: str, errors: list[str]) -> str:
+        try:
+            if field == "region":
+                return self.regions.validate(value).code
+            if field == "industry":
+                return self.industries.normalize(value).code
+            if field == "size":
+                return EnterpriseSize.from_str(value).value
+            if field == "qualifications":
+                return normalize_qualification(value)
+        except ValueError as error:
+            errors.append(f"{path}：{error}")
+        return value
+
+
+def iter_leaves(rule: dict[str, Any]) -> list[dict[str, Any]]:
+    """The conditions of a normalised rule in document order (the order of ``Match.condition_states``)."""
+    if "all" in rule or "any" in rule:
+        return [leaf for child in rule.get("all", rule.get("any", [])) for leaf in iter_leaves(child)]
+    if "not" in rule:
+        return iter_leaves(rule["not"])
+    return [rule]
+
+
+def leaf_negations(rule: dict[str, Any], negated: bool = False) -> list[bool]:
+    """For each leaf (in :func:`iter_leaves` order): whether an odd number of ``not`` nodes is above it."""
+    if "all" in rule or "any" in rule:
+        return [n for child in rule.get("all", rule.get("any", [])) for n in leaf_negations(child, negated)]
+    if "not" in rule:
+        return leaf_negations(rule["not"], not negated)
+    return [negated]
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "对象", list: "列表", str: "文本", bool: "布尔值", int: "整数", float: "数字", type(None): "空值"}.get(type(value), type(value).__name__)
+
+
+__all__ = ["FIELDS", "OPS", "QUALIFICATIONS", "RULE_JSON_SCHEMA", "RuleValidator", "iter_leaves", "parse_rule_text"]

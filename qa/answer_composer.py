@@ -1,0 +1,86 @@
+"""The extractive answer generator: the sentences that answer the question, introduced by their source.
+
+    根据《广州市创业担保贷款实施办法》（穗人社规字〔2020〕1号）第十二条：……
+
+No language model: the answer body is verbatim text of the cited passage, so it cannot state an amount, date or
+condition the passage does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from qa.sentence_selector import SentenceSelector
+from qa.types import AnswerDraft, AnswerMode, Passage, Quote
+
+_ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+条")
+_SPACES = re.compile(r"\s+")
+_STREAM_PIECE = re.compile(r".+?(?:[，,、：:；;。！？!?]+|$)", re.S)
+
+
+def source_name(passage: Passage) -> str:
+    """《标题》（文号） — the title falls back to the file name."""
+    title = passage.title or passage.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    number = f"（{passage.doc_number}）" if passage.doc_number else ""
+    return f"《{title}》{number}"
+
+
+def section_label(passage: Passage, quote_text: str = "") -> str:
+    """Where in the document: 第X条 when the quote sits in an article, else the innermost short heading."""
+    article = _ARTICLE.match(quote_text.strip())
+    if article:
+        return article.group(0)
+    headings = [part.strip() for part in passage.section.split(">") if part.strip()]
+    for heading in reversed(headings):
+        found = _ARTICLE.match(heading)
+        if found:
+            return found.group(0)
+    if headings and len(headings[-1]) <= 24:
+        return f"“{headings[-1]}”部分"
+    return ""
+
+
+def attribution(quote: Quote) -> str:
+    passage = quote.passage
+    note = "（该政策尚未施行）" if passage.status == "尚未施行" else ""
+    return f"根据{source_name(passage)}{section_label(passage, quote.text)}{note}："
+
+
+def quote_for_display(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+class ExtractiveAnswerGenerator:
+    """Deterministic answers made of the selected sentences (see :class:`qa.sentence_selector.SentenceSelector`).
+
+    >>> generator = ExtractiveAnswerGenerator(selector)
+    >>> generator.compose("创业担保贷款额度是多少", passages).text
+    '根据《…》第十条：个人创业担保贷款最高额度为30万元。'
+    """
+
+    mode = AnswerMode.EXTRACTIVE
+
+    def __init__(self, selector: SentenceSelector) -> None:
+        self.selector = selector
+
+    def compose(self, question: str, passages: list[Passage]) -> AnswerDraft:
+        quotes = self.selector.select(question, passages)
+        if not quotes:
+            return AnswerDraft("", [])
+        main = quotes[0]
+        body = quote_for_display(main.text)
+        label = _ARTICLE.match(body)
+        if label and label.group(0) == section_label(main.passage, main.text):
+            body = body[label.end() :].lstrip()  # "第九条：机关……", not "第九条：第九条 机关……"
+        return AnswerDraft(attribution(main) + body, quotes)
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
+        """The composed answer in clause-sized pieces (extractive answers are ready at once)."""
+        text = self.compose(question, passages).text
+        yield from split_for_stream(text)
+
+
+def split_for_stream(text: str) -> list[str]:
+    """Clause-sized pieces whose concatenation is ``text``."""
+    return [match.group(0) for match in _STREAM_PIECE.finditer(text) if match.group(0)]

@@ -1,0 +1,51 @@
+"""The last guard before an answer is shown: every quote is real text, every stated fact is in a quote.
+
+A "fact" is any figure the answer states: an amount, a percentage, a date, a count or a time limit (anything
+with a digit or a Chinese numeral followed by a unit). Figures in the attribution (文号, 第X条) come from the
+document's metadata and are not checked. Whatever the answer mode, a draft that fails is not shown as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.types import AnswerDraft
+
+_FIGURE = re.compile(
+    r"\d+(?:[.,]\d+)*\s*(?:万元|亿元|千元|元|%|％|倍|个百分点|年|月|日|天|个工作日|个月|小时|人|家|户|万|亿)?"
+    r"|[零〇一二三四五六七八九十百千万两]+(?:万元|亿元|元|倍|个工作日|个月|年|月|日|天|小时)"
+)
+_ATTRIBUTION = re.compile(r"^根据《[^》]*》(?:（[^）]*）)?[^：]{0,40}：")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class CitationReport:
+    ok: bool
+    unsupported: tuple[str, ...] = ()  # figures stated in the answer but found in no quote
+    bad_quotes: tuple[str, ...] = ()  # quotes that are not the text at their offsets
+
+
+def _squash(text: str) -> str:
+    return _SPACES.sub("", text)
+
+
+class CitationChecker:
+    """Checks a draft against its quotes.
+
+    >>> CitationChecker().check(draft).ok
+    True
+    """
+
+    def check(self, draft: AnswerDraft) -> CitationReport:
+        bad_quotes = []
+        for quote in draft.quotes:
+            passage = quote.passage
+            offset = quote.char_start - passage.char_start
+            if passage.text[offset : offset + (quote.char_end - quote.char_start)] != quote.text:
+                bad_quotes.append(quote.text)
+        evidence = "".join(_squash(quote.text) for quote in draft.quotes)
+        body = _ATTRIBUTION.sub("", draft.text, count=1)
+        unsupported = [figure for figure in (m.group(0) for m in _FIGURE.finditer(body)) if _squash(figure) not in evidence]
+        return CitationReport(not unsupported and not bad_quotes, tuple(unsupported), tuple(bad_quotes))

@@ -1,0 +1,88 @@
+"""Retrieval for answering and the rerank that decides which passages are good enough to answer from.
+
+Retrieval is the product's :class:`index.retrieval.HybridSearcher` (BM25 + dense, fused); a follow-up question
+also searches the previously cited document. The rerank scores each passage by how much of the question's
+weighted key terms it covers (title and section included) and by its dense similarity, keeping the fused rank
+as a prior; that relevance is what the refusal gate compares with its threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from haystack import Document, component
+
+from index.retrieval import HybridSearcher, RetrievalMode
+from index.types import SearchFilters
+from qa.term_weights import TermWeights
+from qa.types import Passage
+
+# e5 cosine similarities of related Chinese text fall roughly in 0.75–0.92; this maps that range onto 0–1.
+_DENSE_FLOOR = 0.78
+_DENSE_SPAN = 0.12
+
+
+@component
+class PassageRetriever:
+    """Candidate chunks for a question, from the hybrid searcher (all validity statuses; the ranker splits them)."""
+
+    def __init__(self, searcher: HybridSearcher, top_k: int = 20) -> None:
+        if top_k <= 0:
+            raise ValueError(f"top_k must be greater than 0. Currently, the top_k is {top_k}")
+        self.searcher = searcher
+        self.top_k = top_k
+
+    @component.output_types(documents=list[Document])
+    def run(
+        self, query: str, filters: SearchFilters | None = None, preferred_doc_ids: list[str] | None = None, top_k: int | None = None
+    ) -> dict[str, Any]:
+        documents = self.searcher.search_documents(query, top_k=top_k or self.top_k, filters=filters)
+        if preferred_doc_ids:
+            restricted = replace(filters or SearchFilters(), doc_ids=tuple(preferred_doc_ids))
+            seen = {document.id for document in documents}
+            extra = self.searcher.search_documents(query, top_k=5, filters=restricted, mode=RetrievalMode.BM25)
+            documents = documents + [document for document in extra if document.id not in seen]
+        return {"documents": documents}
+
+
+@component
+class PassageRanker:
+    """Scores and orders candidate passages by relevance in [0, 1].
+
+    relevance = coverage_weight · coverage + (1 − coverage_weight) · dense, plus ``preferred_bonus`` for the
+    document a follow-up refers to; the fused retrieval rank breaks ties.
+    """
+
+    def __init__(self, term_weights: TermWeights, *, coverage_weight: float = 0.7, preferred_bonus: float = 0.15) -> None:
+        if not 0.0 <= coverage_weight <= 1.0:
+            raise ValueError(f"coverage_weight must be within [0, 1], got {coverage_weight}")
+        self.term_weights = term_weights
+        self.coverage_weight = coverage_weight
+        self.preferred_bonus = preferred_bonus
+
+    @component.output_types(passages=list[Passage])
+    def run(self, query: str, documents: list[Document], preferred_doc_ids: list[str] | None = None) -> dict[str, Any]:
+        terms = self.term_weights.key_terms(query)
+        preferred = set(preferred_doc_ids or ())
+        passages = []
+        for rank, document in enumerate(documents):
+            meta = document.meta
+            heading = f"{meta.get('title') or ''} {meta.get('section') or ''}"
+            coverage = terms.coverage(self.term_weights.normalize(f"{heading} {document.content or ''}"))
+            cosine = float(meta.get("scores", {}).get("dense", 0.0))
+            dense = min(1.0, max(0.0, (cosine - _DENSE_FLOOR) / _DENSE_SPAN))
+            relevance = self.coverage_weight * coverage + (1 - self.coverage_weight) * dense
+            relevance += self.preferred_bonus if meta["doc_id"] in preferred else 0.0
+            relevance -= 0.002 * rank  # the fused rank as a tie-breaker
+            passages.append(
+                Passage(
+                    chunk_id=document.id, doc_id=meta["doc_id"], title=meta.get("title"), path=meta.get("path", ""),
+                    section=meta.get("section", ""), text=document.content or "", char_start=meta["char_start"],
+                    char_end=meta["char_end"], doc_number=meta.get("doc_number"), issuer=meta.get("issuer"),
+                    status=meta.get("status", ""), score=max(0.0, min(1.0, relevance)),
+                    retrieval_score=float(document.score or 0.0), coverage=coverage, dense=cosine,
+                )
+            )
+        passages.sort(key=lambda p: -p.score)
+        return {"passages": passages}

@@ -1,0 +1,221 @@
+"""The question-answering pipeline (Haystack) and :class:`PolicyAnswerer`, its entry point.
+
+normalise → rewrite follow-ups → hybrid retrieval → rerank → relevance gate → compose (extractive or, later,
+generative) → citation check. ``PolicyAnswerer`` validates the question, keeps the conversation and turns the
+pipeline's output into an :class:`qa.types.Answer`; ``ask_stream`` yields the same answer as events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from haystack import Pipeline, component
+
+from index.retrieval import HybridSearcher
+from index.types import SearchFilters
+from qa.answer_composer import quote_for_display, section_label, split_for_stream
+from qa.citation_check import CitationChecker, CitationReport
+from qa.conversation import ConversationStore, Turn
+from qa.passage_ranker import PassageRanker, PassageRetriever
+from qa.query_normalizer import QueryNormalizer, QueryNormalizerComponent
+from qa.query_rewriter import FollowUpRewriter, QueryRewriterComponent
+from qa.refusal import GateDecision, RelevanceGate, distinct_documents, refusal_message, related_policy
+from qa.term_weights import TermWeights
+from qa.types import Answer, AnswerDraft, AnswerGenerator, Citation, RefusalReason
+
+UNSUPPORTED_ANSWER = "（自动生成的答复含有引用原文中没有的内容，已改为直接摘录原文）"
+
+
+class QuestionRejected(ValueError):
+    """A question the pipeline does not take (empty, too long); the message is Chinese and says why."""
+
+
+@component
+class AnswerComposer:
+    """Runs the configured :class:`AnswerGenerator` on the gate's passages (nothing when the gate refused)."""
+
+    def __init__(self, generator: AnswerGenerator) -> None:
+        self.generator = generator
+
+    @component.output_types(draft=AnswerDraft)
+    def run(self, question: str, decision: GateDecision) -> dict[str, Any]:
+        if decision.refusal_reason is not None or not decision.passages:
+            return {"draft": AnswerDraft("", [])}
+        return {"draft": self.generator.compose(question, decision.passages)}
+
+
+@component
+class CitationGuard:
+    """Checks the draft; a draft stating figures its quotes do not contain is replaced by the plain quotes."""
+
+    def __init__(self, checker: CitationChecker) -> None:
+        self.checker = checker
+
+    @component.output_types(draft=AnswerDraft, report=CitationReport)
+    def run(self, draft: AnswerDraft) -> dict[str, Any]:
+        report = self.checker.check(draft)
+        if report.ok or not draft.quotes:
+            return {"draft": draft, "report": report}
+        good = [q for q in draft.quotes if q.text not in report.bad_quotes]
+        text = UNSUPPORTED_ANSWER + "".join(quote_for_display(q.text) for q in good) if good else ""
+        return {"draft": AnswerDraft(text, good), "report": report}
+
+
+@dataclass(frozen=True)
+class AnswererLimits:
+    max_question_chars: int = 300
+    related_count: int = 3
+
+
+class PolicyAnswerer:
+    """Answers questions about the library with cited sources, refusing honestly.
+
+    >>> answerer = kb.answerer
+    >>> reply = answerer.ask("创业担保贷款额度是多少？")
+    >>> reply.refused, reply.citations[0].section
+    (False, '第十条')
+    >>> answerer.ask("那申请条件呢？", conversation_id=reply.conversation_id)
+    """
+
+    def __init__(
+        self,
+        searcher: HybridSearcher,
+        term_weights: TermWeights,
+        generator: AnswerGenerator,
+        conversations: ConversationStore,
+        *,
+        normalizer: QueryNormalizer | None = None,
+        refusal_threshold: float = 0.5,
+        include_expired: bool = False,
+        candidates: int = 20,
+        limits: AnswererLimits = AnswererLimits(),
+    ) -> None:
+        self.generator = generator
+        self.conversations = conversations
+        self.limits = limits
+        self.pipeline = Pipeline()
+        self.pipeline.add_component("normalizer", QueryNormalizerComponent(normalizer or QueryNormalizer()))
+        self.pipeline.add_component("rewriter", QueryRewriterComponent(FollowUpRewriter(term_weights)))
+        self.pipeline.add_component("retriever", PassageRetriever(searcher, candidates))
+        self.pipeline.add_component("ranker", PassageRanker(term_weights))
+        self.pipeline.add_component(
+            "gate", RelevanceGate(refusal_threshold, include_expired=include_expired, related_count=limits.related_count)
+        )
+        self.pipeline.add_component("composer", AnswerComposer(generator))
+        self.pipeline.add_component("citation_check", CitationGuard(CitationChecker()))
+        self.pipeline.connect("normalizer.query", "rewriter.query")
+        self.pipeline.connect("normalizer.query", "composer.question")
+        self.pipeline.connect("rewriter.query", "retriever.query")
+        self.pipeline.connect("rewriter.query", "ranker.query")
+        self.pipeline.connect("rewriter.preferred_doc_ids", "retriever.preferred_doc_ids")
+        self.pipeline.connect("rewriter.preferred_doc_ids", "ranker.preferred_doc_ids")
+        self.pipeline.connect("retriever.documents", "ranker.documents")
+        self.pipeline.connect("ranker.passages", "gate.passages")
+        self.pipeline.connect("gate.decision", "composer.decision")
+        self.pipeline.connect("composer.draft", "citation_check.draft")
+
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for (dictionaries, library term statistics)."""
+        self.pipeline.warm_up()
+        normalizer: QueryNormalizerComponent = self.pipeline.get_component("normalizer")  # type: ignore[assignment]
+        normalizer.normalizer.normalize("高企")
+        ranker: PassageRanker = self.pipeline.get_component("ranker")  # type: ignore[assignment]
+        ranker.term_weights.key_terms("预热")
+
+    @property
+    def gate(self) -> RelevanceGate:
+        return self.pipeline.get_component("gate")  # type: ignore[return-value]
+
+    def validate(self, question: str) -> str:
+        """The stripped question.
+
+        :raises QuestionRejected: when it is empty or longer than the limit (never silently truncated).
+        """
+        stripped = (question or "").strip()
+        if not stripped:
+            raise QuestionRejected("问题不能为空，请输入您想咨询的政策问题")
+        if len(stripped) > self.limits.max_question_chars:
+            raise QuestionRejected(
+                f"问题过长（{len(stripped)} 字），请精简到 {self.limits.max_question_chars} 字以内后再提问"
+            )
+        return stripped
+
+    def ask(
+        self, question: str, conversation_id: str | None = None, filters: SearchFilters | None = None, *, record: bool = True
+    ) -> Answer:
+        """Answer one question (a follow-up when ``conversation_id`` names a known conversation).
+
+        :param record: keep the turn in the conversation (evaluation runs pass False).
+
+        :raises QuestionRejected: for an empty or too long question.
+        """
+        stripped = self.validate(question)
+        conversation = self.conversations.open(conversation_id)
+        result = self.pipeline.run(
+            {
+                "normalizer": {"question": stripped},
+                "rewriter": {"history": conversation.turns},
+                "retriever": {"filters": filters},
+            },
+            include_outputs_from={"rewriter", "ranker", "gate"},
+        )
+        answer = self._answer(stripped, conversation.conversation_id, result)
+        if not record:
+            return answer
+        self.conversations.append(
+            conversation.conversation_id,
+            Turn(
+                question=stripped,
+                search_query=answer.search_query,
+                answer=answer.answer,
+                refused=answer.refused,
+                doc_ids=tuple(c.doc_id for c in answer.citations),
+                titles=tuple(c.title or "" for c in answer.citations),
+            ),
+        )
+        return answer
+
+    def ask_stream(
+        self, question: str, conversation_id: str | None = None, filters: SearchFilters | None = None
+    ) -> Iterator[tuple[str, Any]]:
+        """Events ``("answer", text piece)``…, then ``("citations", [...])``, then ``("done", answer JSON)``.
+
+        The answer is checked against its citations before its first piece is sent.
+        :raises QuestionRejected: before any event, for an empty or too long question.
+        """
+        answer = self.ask(question, conversation_id, filters)
+        for piece in split_for_stream(answer.answer):
+            yield "answer", piece
+        yield "citations", [c.__dict__ for c in answer.citations]
+        yield "done", answer.to_json()
+
+    def _answer(self, question: str, conversation_id: str, result: dict[str, Any]) -> Answer:
+        decision: GateDecision = result["gate"]["decision"]
+        draft: AnswerDraft = result["citation_check"]["draft"]
+        search_query: str = result["rewriter"]["query"]
+        mode = self.generator.mode.value
+        usable = [p.score for p in result["ranker"]["passages"] if self.gate.include_expired or not p.expired]
+        relevance = round(max(usable, default=0.0), 4)
+        if decision.refusal_reason is not None or not draft.text:
+            reason = decision.refusal_reason or RefusalReason.NOT_IN_LIBRARY
+            return Answer(
+                question=question, answer=refusal_message(reason, decision.related), citations=[], refused=True,
+                conversation_id=conversation_id, related=[related_policy(p) for p in decision.related],
+                refusal_reason=reason.value, search_query=search_query, mode=mode, relevance=relevance,
+            )
+        citations = [
+            Citation(
+                doc_id=q.passage.doc_id, title=q.passage.title, doc_number=q.passage.doc_number, issuer=q.passage.issuer,
+                section=q.passage.section or section_label(q.passage, q.text), quote=q.text, char_start=q.char_start,
+                char_end=q.char_end, score=round(q.passage.score, 4), status=q.passage.status, path=q.passage.path,
+            )
+            for q in draft.quotes
+        ]
+        cited = {c.doc_id for c in citations}
+        related = distinct_documents(decision.related, self.limits.related_count, exclude=cited)
+        return Answer(
+            question=question, answer=draft.text, citations=citations, refused=False, conversation_id=conversation_id,
+            related=[related_policy(p) for p in related], search_query=search_query, mode=mode, relevance=relevance,
+        )

@@ -1,0 +1,91 @@
+"""Honest refusal: answer only from relevant, valid policies; otherwise say so and point to who can help.
+
+The gate keeps the passages whose relevance reaches ``threshold`` (calibrated on dev data, see
+``qa/evaluation.py``). Expired policies (已失效) are not used for answers unless ``include_expired``; when only
+expired policies are relevant, the reply says that instead of answering from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from haystack import component
+
+from qa.answer_composer import source_name
+from qa.types import Passage, RefusalReason, RelatedPolicy
+
+HOTLINE_HINT = "建议拨打 12345 政务服务便民热线，或向{department}咨询"
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    passages: list[Passage]  # relevant, usable passages, best first (empty when refused)
+    refusal_reason: RefusalReason | None
+    related: list[Passage]  # nearest passages of distinct documents, for "related policies"
+
+
+def distinct_documents(passages: list[Passage], limit: int, exclude: set[str] | None = None) -> list[Passage]:
+    seen = set(exclude or ())
+    chosen = []
+    for passage in passages:
+        if passage.doc_id in seen:
+            continue
+        seen.add(passage.doc_id)
+        chosen.append(passage)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def related_policy(passage: Passage) -> RelatedPolicy:
+    return RelatedPolicy(
+        doc_id=passage.doc_id, title=passage.title, doc_number=passage.doc_number, issuer=passage.issuer,
+        status=passage.status, section=passage.section, score=round(passage.score, 4),
+    )
+
+
+def _department(related: list[Passage]) -> str:
+    issuers = [p.issuer for p in related if p.issuer]
+    return f"主管部门（如{issuers[0]}）" if issuers else "相关主管部门"
+
+
+def refusal_message(reason: RefusalReason, related: list[Passage]) -> str:
+    """The Chinese text shown instead of an answer."""
+    hint = HOTLINE_HINT.format(department=_department(related))
+    if reason == RefusalReason.ONLY_EXPIRED:
+        expired = next((p for p in related if p.expired), related[0] if related else None)
+        name = source_name(expired) if expired else "相关政策"
+        return (
+            f"知识库中与该问题最相关的是{name}，但该政策已失效，不能作为现行依据，因此不据此作答。"
+            f"请以现行有效的政策为准，{hint}确认最新规定。"
+        )
+    nearby = "下面列出的政策可能与您的问题相关，可供参考。" if related else ""
+    return f"抱歉，知识库中没有找到能够回答这个问题的政策依据，无法给出可靠答复。{hint}。{nearby}"
+
+
+@component
+class RelevanceGate:
+    """Decides whether to answer, and from which passages.
+
+    >>> RelevanceGate(threshold=0.5).run(passages)["decision"].refusal_reason
+    """
+
+    def __init__(self, threshold: float, *, include_expired: bool = False, max_passages: int = 5, related_count: int = 3) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be within [0, 1], got {threshold}")
+        self.threshold = threshold
+        self.include_expired = include_expired
+        self.max_passages = max_passages
+        self.related_count = related_count
+
+    @component.output_types(decision=GateDecision)
+    def run(self, passages: list[Passage]) -> dict[str, Any]:
+        relevant = [p for p in passages if p.score >= self.threshold]
+        usable = [p for p in relevant if self.include_expired or not p.expired]
+        if usable:
+            return {"decision": GateDecision(usable[: self.max_passages], None, passages)}
+        if relevant:  # only expired policies match
+            expired_first = relevant + [p for p in passages if p not in relevant]
+            return {"decision": GateDecision([], RefusalReason.ONLY_EXPIRED, distinct_documents(expired_first, self.related_count))}
+        return {"decision": GateDecision([], RefusalReason.NOT_IN_LIBRARY, distinct_documents(passages, self.related_count))}

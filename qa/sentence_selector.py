@@ -1,0 +1,174 @@
+"""Picks the sentences of the best passages that answer a question.
+
+Sentences end at 。！？； and line breaks (and at wide gaps, since some texts lost their line breaks). A sentence
+scores by the weighted share of the question's key terms it contains, plus a bonus when it states what the
+question asks for: an amount for 多少/金额/额度 questions, a date or time limit for 何时/期限, materials, a
+department, a telephone number, conditions. Ties go to the better passage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from qa.term_weights import KeyTerms, TermWeights
+from qa.types import Passage, Quote
+
+_SENTENCE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)]*|\n|$)")
+_WIDE_GAP = re.compile(r"[ \t\u3000]{2,}|(?<=[\u4e00-\u9fff）)”])[ \t\u3000](?=[\u4e00-\u9fff（(“\d])")
+
+_ARTICLE_LABEL = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+[条款项]")
+
+
+class AskedFor(str, Enum):
+    AMOUNT = "amount"
+    DEADLINE = "deadline"
+    MATERIALS = "materials"
+    DEPARTMENT = "department"
+    CONTACT = "contact"
+    CONDITIONS = "conditions"
+
+
+_QUESTION_CUES: dict[AskedFor, re.Pattern[str]] = {
+    AskedFor.AMOUNT: re.compile(r"多少|金额|额度|标准|补贴|补助|奖励|资助|上限|最高|比例|费用|几成|多大|多高|利率|贴息"),
+    AskedFor.DEADLINE: re.compile(r"何时|什么时候|哪天|几号|期限|截止|时限|多久|多长时间|日期|时间|几天|几个月|有效期|延长"),
+    AskedFor.MATERIALS: re.compile(r"材料|资料|提交|提供哪些|准备|带什么|证件|证明"),
+    AskedFor.DEPARTMENT: re.compile(r"哪个部门|哪些部门|什么部门|哪里|向谁|找谁|谁负责|负责|受理|主管|牵头|部门|机构|单位"),
+    AskedFor.CONTACT: re.compile(r"电话|联系|咨询|热线|邮箱|地址|网址|网站|平台"),
+    AskedFor.CONDITIONS: re.compile(r"条件|资格|要求|符合|哪些企业|什么企业|谁能|对象|范围|门槛"),
+}
+
+_ANSWER_CUES: dict[AskedFor, re.Pattern[str]] = {
+    AskedFor.AMOUNT: re.compile(r"\d[\d.,]*\s*(?:万元|亿元|千元|元|%|％|倍|个百分点)|[一二三四五六七八九十百千万两]+(?:万元|亿元|元|倍)|百分之"),
+    AskedFor.DEADLINE: re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]+月|日[前内起止]|之前|以前|期限|期间|个工作日|\d+\s*(?:天|日内|个月|年内)|截止|截至|有效期"),
+    AskedFor.MATERIALS: re.compile(r"材料|证明|复印件|申请表|营业执照|身份证|原件|合同|发票|清单|凭证"),
+    AskedFor.DEPARTMENT: re.compile(r"[局委厅办部署院站]|中心|部门|机关|政府|窗口|责任单位"),
+    AskedFor.CONTACT: re.compile(r"\d{3,4}[-—－]?\d{7,8}|12345|热线|电话|邮箱|@|网址|https?://|www\."),
+    AskedFor.CONDITIONS: re.compile(r"符合|具备|应当|须|必须|满足|条件|不得|且|以上|以下|不超过|不低于|对象"),
+}
+
+_CUE_BONUS = 0.35
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int  # into the passage text
+    end: int
+    text: str
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Non-empty sentences of ``text`` with their offsets, surrounding whitespace trimmed."""
+    sentences = []
+    for match in _SENTENCE.finditer(text):
+        start, end = match.span()
+        if start == end:
+            continue
+        piece_start = start
+        for gap in _WIDE_GAP.finditer(text, start, end):
+            if _ARTICLE_LABEL.fullmatch(text[piece_start : gap.start()].strip()):
+                continue  # "第九条 机关应当…": the article number belongs to its sentence
+            sentences.extend(_trimmed(text, piece_start, gap.start()))
+            piece_start = gap.end()
+        sentences.extend(_trimmed(text, piece_start, end))
+    return sentences
+
+
+def _trimmed(text: str, start: int, end: int) -> list[Sentence]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return [Sentence(start, end, text[start:end])] if end > start else []
+
+
+def asked_for(question: str) -> set[AskedFor]:
+    """What kinds of fact the question asks for (may be several, or none)."""
+    return {kind for kind, cue in _QUESTION_CUES.items() if cue.search(question)}
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    passage_index: int
+    sentence: Sentence
+    score: float
+    coverage: float
+
+
+class SentenceSelector:
+    """Scores every sentence of the given passages against the question and picks the answer sentences.
+
+    >>> selector = SentenceSelector(term_weights)
+    >>> quotes = selector.select("创业担保贷款额度是多少", passages)
+    """
+
+    def __init__(self, term_weights: TermWeights, *, max_sentences: int = 3, max_chars: int = 220) -> None:
+        if max_sentences <= 0 or max_chars <= 0:
+            raise ValueError(f"max_sentences and max_chars must be positive, got {max_sentences}, {max_chars}")
+        self.term_weights = term_weights
+        self.max_sentences = max_sentences
+        self.max_chars = max_chars
+
+    def score_sentences(self, question: str, passages: list[Passage], terms: KeyTerms | None = None) -> list[ScoredSentence]:
+        terms = terms or self.term_weights.key_terms(question)
+        kinds = asked_for(question)
+        scored = []
+        for index, passage in enumerate(passages):
+            # Earlier passages are better evidence: a small prior breaks ties between equally matching sentences.
+            prior = 0.1 * passage.score
+            # Terms the title or section already carries need not be repeated by the sentence.
+            context = self.term_weights.normalize(f"{passage.title or ''} {passage.section}")
+            for sentence in split_sentences(passage.text):
+                normalized = self.term_weights.normalize(sentence.text)
+                coverage = 0.8 * terms.coverage(f"{context} {normalized}") + 0.2 * terms.coverage(normalized)
+                bonus = sum(_CUE_BONUS for kind in kinds if _ANSWER_CUES[kind].search(sentence.text)) / max(1, len(kinds))
+                # Very short fragments (headings, list markers) rarely answer anything on their own.
+                brevity = 0.15 if len(sentence.text) < 8 else 0.0
+                scored.append(ScoredSentence(index, sentence, coverage + bonus * min(1.0, 2 * coverage) + prior - brevity, coverage))
+        return scored
+
+    def select(self, question: str, passages: list[Passage], terms: KeyTerms | None = None) -> list[Quote]:
+        """The answer's quotes: the best sentence, widened with its neighbours when they continue it.
+
+        :returns: one quote per passage used (the best first), each a contiguous span of its document text.
+        """
+        if not passages:
+            return []
+        scored = self.score_sentences(question, passages, terms)
+        if not scored:
+            return []
+        best = max(scored, key=lambda s: s.score)
+        passage = passages[best.passage_index]
+        sentences = [s for s in scored if s.passage_index == best.passage_index]
+        position = next(i for i, s in enumerate(sentences) if s.sentence == best.sentence)
+        first = last = position
+        # Widen: a sentence ending with a colon announces what follows; a short sentence rarely stands alone;
+        # a neighbour that scores nearly as well belongs to the same answer.
+        while last - first + 1 < self.max_sentences:
+            span_chars = sentences[last].sentence.end - sentences[first].sentence.start
+            current_end = sentences[last].sentence.text
+            wants_next = current_end.endswith((":", "：")) or span_chars < 30
+            if last + 1 < len(sentences):
+                following = sentences[last + 1]
+                grows = following.sentence.end - sentences[first].sentence.start
+                if grows <= self.max_chars and (wants_next or following.score >= 0.8 * best.score):
+                    last += 1
+                    continue
+            if first > 0:
+                previous = sentences[first - 1]
+                grows = sentences[last].sentence.end - previous.sentence.start
+                if grows <= self.max_chars and previous.score >= 0.8 * best.score:
+                    first -= 1
+                    continue
+            break
+        start = sentences[first].sentence.start
+        end = sentences[last].sentence.end
+        quote = Quote(
+            passage=passage,
+            text=passage.text[start:end],
+            char_start=passage.char_start + start,
+            char_end=passage.char_start + end,
+            score=best.score,
+        )
+        return [quote]

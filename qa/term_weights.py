@@ -1,0 +1,141 @@
+"""How much each word of a question matters, and how much of a question a piece of text covers.
+
+A word's weight blends its rarity in the library (chunk-level IDF, counted once from the store and cached in the
+data directory) with its rarity in general Chinese (jieba's bundled IDF table), so the weights stay sensible on
+a tiny library too. Question words (哪些, 多少 …) weigh nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from index.tokenizer import PolicyTokenizer
+from index.types import PolicyStore
+
+_GENERAL_IDF_CAP = 14.0
+
+
+def _question_words() -> frozenset[str]:
+    text = (resources.files("qa") / "data" / "question_words.txt").read_text(encoding="utf-8")
+    return frozenset(word for line in text.splitlines() for word in line.split("#", 1)[0].split())
+
+
+@dataclass(frozen=True)
+class KeyTerms:
+    """The weighted words of a question (normalised as the tokenizer normalises text)."""
+
+    weights: dict[str, float]
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values())
+
+    def coverage(self, normalized_text: str) -> float:
+        """Weighted share of the terms that occur in ``normalized_text`` (0 when there are no terms)."""
+        total = self.total
+        if total <= 0:
+            return 0.0
+        return sum(weight for term, weight in self.weights.items() if term in normalized_text) / total
+
+
+class TermWeights:
+    """Key terms of questions, weighted by rarity in the library and in general Chinese.
+
+    >>> weights = TermWeights(tokenizer, store, cache_dir=Path("data"))
+    >>> weights.key_terms("创业担保贷款额度是多少").weights
+    {'创业': 0.55, '担保': 0.61, '贷款': 0.52, '创业担保贷款': 0.9, '额度': 0.58}
+    """
+
+    def __init__(self, tokenizer: PolicyTokenizer, store: PolicyStore, cache_dir: Path | None = None) -> None:
+        self.tokenizer = tokenizer
+        self.store = store
+        self.cache_dir = cache_dir
+        self.question_words = _question_words()
+        self._lock = threading.Lock()
+        self._stats: tuple[tuple[int, int], int, dict[str, int]] | None = None  # (fingerprint, chunks, df)
+
+    def normalize(self, text: str) -> str:
+        return self.tokenizer.normalizer.normalize(text)
+
+    @cached_property
+    def _general_idf(self) -> dict[str, float]:
+        import jieba.analyse
+
+        path = Path(jieba.analyse.__file__).parent / "idf.txt"
+        table: dict[str, float] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            word, _, value = line.partition(" ")
+            if value:
+                table[word] = float(value)
+        return table
+
+    def _library_stats(self) -> tuple[int, dict[str, int]]:
+        fingerprint = (self.store.count_documents(), self.store.count_chunks())
+        with self._lock:
+            if self._stats is not None and self._stats[0] == fingerprint:
+                return self._stats[1], self._stats[2]
+            cached = self._read_cache(fingerprint)
+            if cached is None:
+                cached = self._count(fingerprint)
+                self._write_cache(fingerprint, cached)
+            self._stats = (fingerprint, cached[0], cached[1])
+            return cached
+
+    def _count(self, fingerprint: tuple[int, int]) -> tuple[int, dict[str, int]]:
+        frequencies: Counter[str] = Counter()
+        chunks = 0
+        offset = 0
+        while documents := self.store.list_documents(limit=200, offset=offset):
+            offset += len(documents)
+            for document in documents:
+                for chunk in self.store.get_chunks(document.doc_id):
+                    chunks += 1
+                    frequencies.update(set(chunk.tokens) | set(chunk.heading_tokens))
+        return chunks, dict(frequencies)
+
+    def _cache_path(self) -> Path | None:
+        return None if self.cache_dir is None else self.cache_dir / "qa_term_frequencies.json"
+
+    def _read_cache(self, fingerprint: tuple[int, int]) -> tuple[int, dict[str, int]] | None:
+        path = self._cache_path()
+        if path is None or not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if tuple(data.get("fingerprint", ())) != fingerprint:
+            return None
+        return int(data["chunks"]), {k: int(v) for k, v in data["df"].items()}
+
+    def _write_cache(self, fingerprint: tuple[int, int], stats: tuple[int, dict[str, int]]) -> None:
+        path = self._cache_path()
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"fingerprint": list(fingerprint), "chunks": stats[0], "df": stats[1]}, ensure_ascii=False), encoding="utf-8")
+        temporary.replace(path)
+
+    def weight(self, term: str) -> float:
+        """A term's weight in [0, 1]: mean of its normalised library IDF and general IDF."""
+        chunks, frequencies = self._library_stats()
+        library = math.log(1 + chunks / (frequencies.get(term, 0) + 1)) / math.log(1 + chunks) if chunks else 1.0
+        general = min(self._general_idf.get(term, _GENERAL_IDF_CAP), _GENERAL_IDF_CAP) / _GENERAL_IDF_CAP
+        return 0.5 * library + 0.5 * general
+
+    def key_terms(self, query: str) -> KeyTerms:
+        """The question's tokens minus question words, each with its weight."""
+        weights: dict[str, float] = {}
+        for token in self.tokenizer.tokenize(query):
+            if token in self.question_words or token in weights:
+                continue
+            weights[token] = self.weight(token)
+        return KeyTerms(weights)

@@ -1,0 +1,139 @@
+"""Data shapes of the question-answering pipeline: passages, drafts, citations, answers, and the generator protocol.
+
+An :class:`AnswerGenerator` turns ranked passages into an :class:`AnswerDraft` (answer text plus the exact spans it
+rests on). The extractive generator is the default; a generative (LLM) one plugs in behind the same protocol and
+is chosen in ``policykb.assembly`` by the ``answer_mode`` setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Protocol, runtime_checkable
+
+
+class AnswerMode(str, Enum):
+    EXTRACTIVE = "extractive"
+    GENERATIVE = "generative"
+
+    @classmethod
+    def from_str(cls, value: str) -> "AnswerMode":
+        try:
+            return cls(value.lower())
+        except ValueError:
+            raise ValueError(f"未知的答复方式“{value}”，可选：{', '.join(m.value for m in cls)}") from None
+
+
+class RefusalReason(str, Enum):
+    NOT_IN_LIBRARY = "not_in_library"  # nothing relevant enough was found
+    ONLY_EXPIRED = "only_expired"  # the only relevant policies are no longer in force
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its document's metadata and the relevance the reranker gave it."""
+
+    chunk_id: str
+    doc_id: str
+    title: str | None
+    path: str
+    section: str
+    text: str
+    char_start: int  # into the document text
+    char_end: int
+    doc_number: str | None
+    issuer: str | None
+    status: str  # 现行有效 / 尚未施行 / 已失效
+    score: float  # relevance in [0, 1] from the reranker
+    retrieval_score: float  # fused retrieval score
+    coverage: float  # weighted share of the question's key terms found in the passage (with its title/section)
+    dense: float  # cosine similarity of the question to the passage (0 when the dense retriever did not see it)
+
+    @property
+    def expired(self) -> bool:
+        return self.status == "已失效"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A span of one passage's document that an answer rests on: ``document.text[char_start:char_end] == text``."""
+
+    passage: Passage
+    text: str
+    char_start: int
+    char_end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class AnswerDraft:
+    """What a generator produced: the answer text and the quotes it is built from (first = main source)."""
+
+    text: str
+    quotes: list[Quote]
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc_id: str
+    title: str | None
+    doc_number: str | None
+    issuer: str | None
+    section: str
+    quote: str
+    char_start: int
+    char_end: int
+    score: float
+    status: str
+    path: str
+
+
+@dataclass(frozen=True)
+class RelatedPolicy:
+    doc_id: str
+    title: str | None
+    doc_number: str | None
+    issuer: str | None
+    status: str
+    section: str
+    score: float
+
+
+@dataclass
+class Answer:
+    """The pipeline's reply to one question (the JSON of ``POST /api/ask``)."""
+
+    question: str
+    answer: str
+    citations: list[Citation]
+    refused: bool
+    conversation_id: str
+    related: list[RelatedPolicy] = field(default_factory=list)
+    refusal_reason: str | None = None
+    search_query: str = ""  # the query actually searched (after normalisation and follow-up rewriting)
+    relevance: float = 0.0  # relevance (0–1) of the best usable passage; refused below the refusal threshold
+    mode: str = AnswerMode.EXTRACTIVE.value
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@runtime_checkable
+class AnswerGenerator(Protocol):
+    """Turns ranked, relevant passages into an answer draft.
+
+    Implementations never state an amount, date or condition that is not in one of the returned quotes;
+    :class:`qa.citation_check.CitationChecker` enforces that after them.
+    """
+
+    mode: AnswerMode
+
+    def compose(self, question: str, passages: list[Passage]) -> AnswerDraft:
+        """:param question: the normalised question (follow-ups already rewritten).
+        :param passages: relevant passages, best first, none expired.
+        :returns: the draft; its ``quotes`` are spans of the given passages.
+        """
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
+        """The answer text in pieces as it is produced (their concatenation equals ``compose(...).text``)."""

@@ -1,0 +1,81 @@
+"""The HTTP API, exercised through a FastAPI app that mounts ``build_push_router``."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from push_rules.api import build_push_router
+from push_rules.service import PushService
+from tests.push.conftest import DocumentLibrary, corpus_document, enterprise_payload
+from tests.push.test_service import SME_RULE, TIELING_SME
+
+
+@pytest.fixture()
+def client(service: PushService, library: DocumentLibrary) -> TestClient:
+    library.add(corpus_document(TIELING_SME, "sme-2020", title="支持中小企业发展政策措施", region="内蒙古自治区呼和浩特市"))
+    app = FastAPI()
+    app.include_router(build_push_router(service))
+    return TestClient(app)
+
+
+def test_enterprise_crud_and_validation(client: TestClient) -> None:
+    response = client.post("/api/enterprises", json=enterprise_payload(credit_code="914403001922038217", employees=-1))
+    assert response.status_code == 422
+    body = response.json()
+    assert "校验位错误" in body["detail"] and "从业人员不能为负数" in body["detail"] and len(body["errors"]) == 2
+    assert client.get("/api/enterprises").json() == []
+
+    created = client.post("/api/enterprises", json=enterprise_payload())
+    assert created.status_code == 201
+    enterprise_id = created.json()["id"]
+    assert client.get(f"/api/enterprises/{enterprise_id}").json()["size_label"] == "小型"
+    assert client.patch(f"/api/enterprises/{enterprise_id}", json={"employees": 5}).json()["size"] == "micro"
+    assert client.get("/api/enterprises/999").json() == {"detail": "企业 999 不存在"}
+    assert client.get("/api/enterprises/999").status_code == 404
+    assert client.delete(f"/api/enterprises/{enterprise_id}").status_code == 204
+    assert client.get(f"/api/enterprises/{enterprise_id}").status_code == 404
+
+
+def test_rules_suggest_save_publish_matches_inbox(client: TestClient) -> None:
+    enterprise_id = client.post("/api/enterprises", json=enterprise_payload()).json()["id"]
+    suggested = client.post("/api/policies/sme-2020/rules/suggest").json()
+    assert suggested["rules"] is not None and "请工作人员逐条核对" in suggested["note"]
+
+    bad = client.put("/api/policies/sme-2020/rules", json={"rules": {"op": "range", "field": "profit", "min": 1}})
+    assert bad.status_code == 422 and "未知字段“profit”" in bad.json()["detail"]
+    bad_yaml = client.put("/api/policies/sme-2020/rules", json={"rules_yaml": "all: [ {op"})
+    assert bad_yaml.status_code == 422 and "YAML" in bad_yaml.json()["detail"]
+    assert client.put("/api/policies/sme-2020/rules", json={}).status_code == 422
+    saved = client.put("/api/policies/sme-2020/rules", json={"rules": SME_RULE})
+    assert saved.status_code == 200 and saved.json()["revision"] == 1
+    assert client.get("/api/policies/sme-2020/rules").json()["rules"]["all"][0]["value"] == ["150100"]
+    assert client.get("/api/policies/missing/rules").status_code == 404
+
+    published = client.post("/api/policies/sme-2020/publish").json()
+    assert published["eligible"] == 1 and published["pushes_created"] == 1
+    matches = client.get(f"/api/enterprises/{enterprise_id}/matches").json()
+    assert matches[0]["conditions"][0] == {"condition": "注册地位于内蒙古自治区呼和浩特市", "state": "满足", "state_code": "Y", "detail": "企业注册地：内蒙古自治区呼和浩特市新城区"}
+
+    inbox = client.get("/api/inbox", params={"enterprise_id": enterprise_id}).json()
+    assert inbox["unread"] == 1
+    message_id = inbox["messages"][0]["id"]
+    assert client.post(f"/api/inbox/{message_id}/read", json={}).json() == {"id": message_id, "read": True}
+    assert client.get("/api/inbox", params={"enterprise_id": enterprise_id, "unread": True}).json()["messages"] == []
+
+
+def test_subscriptions_api(client: TestClient) -> None:
+    enterprise_id = client.post("/api/enterprises", json=enterprise_payload(interest_keywords=["复工复产"])).json()["id"]
+    created = client.post("/api/subscriptions", json={"enterprise_id": enterprise_id, "kind": "region", "value": "150100"})
+    assert created.status_code == 201 and created.json()["kind_label"] == "地区"
+    bad = client.post("/api/subscriptions", json={"enterprise_id": enterprise_id, "kind": "region", "value": "999999"})
+    assert bad.status_code == 422 and "行政区划代码“999999”不存在" in bad.json()["detail"]
+    listed = client.get("/api/subscriptions", params={"enterprise_id": enterprise_id}).json()
+    assert {(s["kind"], s["value"], s["source"]) for s in listed} == {("keyword", "复工复产", "profile"), ("region", "150100", "api")}
+    assert client.delete(f"/api/subscriptions/{created.json()['id']}").status_code == 204
+    assert client.post("/api/subscriptions", json={"enterprise_id": 999, "kind": "keyword", "value": "x"}).status_code == 404
+
+
+def test_rule_schema_is_served(client: TestClient) -> None:
+    assert client.get("/api/rules/schema").json()["title"] == "PolicyKB eligibility rule"

@@ -1,0 +1,85 @@
+"""Extractive answers on real documents: the right article, the sentence that states the fact, honest refusals."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qa.pipeline import QuestionRejected
+
+
+def _document_text(kb, doc_id: str) -> str:
+    return kb.store.get_document(doc_id).text
+
+
+def test_article_question_is_answered_from_that_article(qa_kb, answerer) -> None:
+    reply = answerer.ask("机关、事业单位从中小企业采购货物，应当在多少日内支付款项？")
+    assert not reply.refused
+    top = reply.citations[0]
+    assert "保障中小企业款项支付条例" in top.title
+    assert "第九条" in top.section
+    assert re.match(r"根据《保障中小企业款项支付条例》(（[^）]+）)?第九条：机关、事业单位", reply.answer)
+    assert "30日内支付款项" in reply.answer
+    # The quote is exactly the document's text at the cited offsets.
+    assert _document_text(qa_kb, top.doc_id)[top.char_start : top.char_end] == top.quote
+
+
+def test_amount_question_gets_the_sentence_that_states_the_amount(answerer) -> None:
+    reply = answerer.ask("创业担保贷款最高可以申请多少额度？")
+    assert not reply.refused
+    assert "30万元" in reply.answer
+    top = reply.citations[0]
+    assert top.path.endswith("guangzhou/doc_16.txt")  # 创业担保贷款常见问题 (its text carries no title)
+    # The stating sentence, not the whole page.
+    assert len(top.quote) < 200 and "贷款利率" not in top.quote
+
+
+def test_deadline_question_gets_the_time_limit(answerer) -> None:
+    reply = answerer.ask("个人创业担保贷款每次期限最长是多久？")
+    assert not reply.refused
+    assert "3年" in reply.answer
+
+
+def test_abbreviations_are_normalised_before_search(answerer) -> None:
+    reply = answerer.ask("中小企業促進法裡，國家對中小企業的融資有什麼支持？")  # Traditional characters
+    assert not reply.refused
+    assert "中小企业促进法" in reply.citations[0].title
+
+
+def test_question_outside_the_library_is_refused_with_hints(answerer) -> None:
+    reply = answerer.ask("深圳市南山区领航人才计划的申报条件是什么？")
+    assert reply.refused and reply.refusal_reason == "not_in_library"
+    assert reply.citations == []
+    assert "12345" in reply.answer and "没有找到" in reply.answer
+    assert reply.related  # the nearest policies are still offered
+
+
+def test_only_expired_policy_matches_says_so(answerer) -> None:
+    reply = answerer.ask("广州市特困人员救助供养的对象范围是什么？")
+    assert reply.refused and reply.refusal_reason == "only_expired"
+    assert "已失效" in reply.answer and "特困人员救助供养" in reply.answer
+    assert reply.related[0].status == "已失效"
+
+
+def test_follow_up_question_resolves_to_the_previous_policy(answerer) -> None:
+    first = answerer.ask("创业担保贷款的贴息比例是多少？")
+    assert not first.refused and "50%" in first.answer
+    follow_up = answerer.ask("那申请条件呢？", conversation_id=first.conversation_id)
+    assert follow_up.conversation_id == first.conversation_id
+    assert not follow_up.refused
+    assert "创业担保贷款" in follow_up.search_query
+    assert follow_up.citations[0].doc_id == first.citations[0].doc_id
+    assert "条件" in follow_up.answer
+
+
+def test_unknown_conversation_id_starts_a_new_conversation(answerer) -> None:
+    reply = answerer.ask("那申请条件呢？", conversation_id="no-such-conversation")
+    assert reply.conversation_id != "no-such-conversation"
+    assert reply.search_query == "那申请条件呢?"  # nothing to resolve against
+
+
+@pytest.mark.parametrize(("question", "message"), [("   ", "不能为空"), ("补贴" * 200, "过长")])
+def test_bad_questions_are_rejected_in_chinese(answerer, question, message) -> None:
+    with pytest.raises(QuestionRejected, match=message):
+        answerer.ask(question)

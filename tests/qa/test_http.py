@@ -1,0 +1,90 @@
+"""/api/ask, /api/ask/stream and the /ask page on a real server over the small QA library."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.conftest import MODEL_DIR
+from tests.helpers import RunningServer, cli_env
+
+
+@pytest.fixture(scope="module")
+def server(qa_data_dir):
+    running = RunningServer(cli_env(qa_data_dir, MODEL_DIR))
+    yield running
+    running.stop()
+
+
+def test_ask_returns_a_cited_answer(server) -> None:
+    response = httpx.post(server.url + "/api/ask", json={"question": "大型企业从中小企业采购货物，应当在多少日内支付款项？"}, timeout=60)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["refused"] is False and "60日内" in body["answer"]
+    citation = body["citations"][0]
+    assert set(citation) >= {"doc_id", "title", "doc_number", "issuer", "section", "quote", "char_start", "char_end", "score"}
+    document = httpx.get(f"{server.url}/api/documents/{citation['doc_id']}").json()
+    assert document["text"][citation["char_start"] : citation["char_end"]] == citation["quote"]
+
+
+def _events(text: str) -> list[tuple[str, object]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def test_stream_sends_the_answer_then_the_citations(server) -> None:
+    with httpx.stream("GET", server.url + "/api/ask/stream", params={"question": "创业担保贷款最高可以申请多少额度？"}, timeout=60) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = _events(response.read().decode("utf-8"))
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "answer" and kinds[-2:] == ["citations", "done"] and set(kinds[:-2]) == {"answer"}
+    streamed = "".join(data["delta"] for kind, data in events if kind == "answer")
+    done = events[-1][1]
+    assert streamed == done["answer"] and "30万元" in streamed
+    assert events[-2][1] == done["citations"]
+
+
+def test_follow_up_over_http_keeps_the_conversation(server) -> None:
+    first = httpx.post(server.url + "/api/ask", json={"question": "创业担保贷款的贴息比例是多少？"}, timeout=60).json()
+    second = httpx.post(
+        server.url + "/api/ask", json={"question": "那申请条件呢？", "conversation_id": first["conversation_id"]}, timeout=60
+    ).json()
+    assert second["conversation_id"] == first["conversation_id"]
+    assert second["citations"][0]["doc_id"] == first["citations"][0]["doc_id"]
+    unknown = httpx.post(server.url + "/api/ask", json={"question": "创业担保贷款的贴息比例是多少？", "conversation_id": "x" * 20}, timeout=60).json()
+    assert unknown["conversation_id"] != "x" * 20 and not unknown["refused"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [({"question": "  \n "}, "不能为空"), ({"question": "补" * 301}, "过长"), ({}, "缺少问题"), ({"question": "补贴", "filters": {"status": "作废"}}, "状态")],
+)
+def test_bad_input_is_422_in_chinese(server, payload, message) -> None:
+    response = httpx.post(server.url + "/api/ask", json=payload, timeout=60)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+
+
+def test_stream_rejects_an_empty_question(server) -> None:
+    response = httpx.get(server.url + "/api/ask/stream", params={"question": " "}, timeout=60)
+    assert response.status_code == 422 and "不能为空" in response.json()["detail"]
+
+
+def test_ask_page_escapes_the_question(server) -> None:
+    response = httpx.get(server.url + "/ask", params={"question": "<script>alert(1)</script>创业担保贷款额度"}, timeout=60)
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "30万元" in response.text
+
+
+def test_openapi_lists_the_ask_routes(server) -> None:
+    paths = httpx.get(server.url + "/openapi.json").json()["paths"]
+    assert "/api/ask" in paths and "/api/ask/stream" in paths
+    assert httpx.get(server.url + "/docs").status_code == 200

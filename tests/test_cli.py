@@ -1,0 +1,110 @@
+"""The `policykb` command as a user runs it: ingest, search --json, docs, eval, and its error messages."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import MODEL_DIR
+from tests.helpers import cli_env, run_cli
+
+
+@pytest.fixture(scope="module")
+def cli_library(tmp_path_factory, library):
+    root = tmp_path_factory.mktemp("cli")
+    folder = root / "policies"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(library / "hohhot" / "呼和浩特市数字政府建设实施方案.txt", folder)
+    shutil.copy(next((library / "formats").glob("14_*.docx")), folder / "sub")
+    shutil.copy(next((library / "formats").glob("16_*.pdf")), folder / "sub")
+    env = cli_env(root / "data", MODEL_DIR)
+    result = run_cli(["ingest", str(folder), "--recursive"], env)
+    assert result.returncode == 0, result.stderr
+    return folder, env
+
+
+def test_ingest_reports_each_file(cli_library) -> None:
+    folder, env = cli_library
+    result = run_cli(["ingest", str(folder), "--recursive", "--json"], env)
+    assert result.returncode == 0
+    outcomes = json.loads(result.stdout)
+    assert len(outcomes) == 3 and {o["status"] for o in outcomes} == {"unchanged"}
+
+
+def test_ingest_without_recursive_skips_subfolders(cli_library) -> None:
+    folder, env = cli_library
+    outcomes = json.loads(run_cli(["ingest", str(folder), "--json"], env).stdout)
+    assert len(outcomes) == 1
+
+
+def test_search_json_carries_title_and_path(cli_library) -> None:
+    _, env = cli_library
+    result = run_cli(["search", "中小企业 融资 担保", "--top-k", "3", "--json"], env)
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert 1 <= len(hits) <= 3
+    assert "中小企业促进法" in hits[0]["title"]
+    assert hits[0]["path"].endswith(".docx")
+    assert all({"title", "path", "section", "text", "score"} <= set(hit) for hit in hits)
+
+
+def test_search_filter_by_region(cli_library) -> None:
+    _, env = cli_library
+    hits = json.loads(run_cli(["search", "政务服务", "--filter", "region=内蒙古自治区", "--json"], env).stdout)
+    assert hits and all(hit["region"].startswith("内蒙古自治区") for hit in hits)
+
+
+def test_search_rejects_a_bad_filter_with_a_message(cli_library) -> None:
+    _, env = cli_library
+    result = run_cli(["search", "补贴", "--filter", "colour=red"], env)
+    assert result.returncode == 2
+    assert "未知的过滤字段" in result.stderr
+
+
+def test_docs_list_show_delete(cli_library, tmp_path) -> None:
+    folder, env = cli_library
+    listed = json.loads(run_cli(["docs", "list", "--json"], env).stdout)
+    assert len(listed) == 3
+    doc = next(d for d in listed if d["path"].endswith(".txt"))
+    shown = json.loads(run_cli(["docs", "show", doc["doc_id"], "--json"], env).stdout)
+    assert shown["title"] == doc["title"] and shown["chunks"]
+    assert run_cli(["docs", "show", "nope", "--json"], env).returncode == 1
+    assert run_cli(["docs", "delete", doc["doc_id"]], env).returncode == 0
+    assert len(json.loads(run_cli(["docs", "list", "--json"], env).stdout)) == 2
+    assert run_cli(["ingest", str(folder / doc["path"].rsplit("/", 1)[-1])], env).returncode == 0
+
+
+def test_ingest_exits_1_when_a_file_fails_but_keeps_the_others(cli_library, tmp_path, library) -> None:
+    _, env = cli_library
+    (tmp_path / "empty.md").write_text("", encoding="utf-8")
+    shutil.copy(library / "pkulaw" / sorted(p.name for p in (library / "pkulaw").iterdir())[0], tmp_path / "ok.txt")
+    result = run_cli(["ingest", str(tmp_path / "empty.md"), str(tmp_path / "ok.txt")], env)
+    assert result.returncode == 1
+    assert "empty.md" in result.stderr and "失败" in result.stderr
+
+
+def test_eval_reports_three_modes(cli_library, tmp_path) -> None:
+    _, env = cli_library
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"question": "中小企业融资担保有哪些支持？", "doc_path": "sub/14_中华人民共和国中小企业促进法.docx"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"question": "呼和浩特市数字政府建设的目标是什么", "doc_path": "呼和浩特市数字政府建设实施方案.txt"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    result = run_cli(["eval", str(questions), "--json"], env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [r["mode"] for r in report["retrieval"]] == ["hybrid", "bm25", "dense"]
+    assert report["retrieval"][0]["recall"]["5"] == 1.0
+
+
+def test_eval_rejects_a_malformed_file(cli_library, tmp_path) -> None:
+    _, env = cli_library
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "x"}\nnot json\n', encoding="utf-8")
+    result = run_cli(["eval", str(bad)], env)
+    assert result.returncode == 2 and "第 1 行" in result.stderr

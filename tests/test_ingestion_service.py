@@ -1,0 +1,146 @@
+"""Ingestion end to end on real files: new, unchanged, changed, duplicate, bad input, and kill -9 mid-ingest."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from ingestion.service import IngestStatus
+from policykb.assembly import PolicyKB
+from tests.conftest import MODEL_DIR
+from tests.helpers import POLICYKB, cli_env
+
+
+@pytest.fixture()
+def kb(settings, embedder):
+    kb = PolicyKB(settings)
+    kb.__dict__["embedder"] = embedder  # share the session's loaded model; the cache stays this kb's own
+    from index.embedder import EmbeddingCache
+
+    shared_cache = embedder.cache
+    embedder.cache = EmbeddingCache(settings.data_dir / "embedding_cache.sqlite3", embedder.model_key)
+    yield kb
+    embedder.cache = shared_cache
+    kb.close()
+
+
+@pytest.fixture()
+def sample_files(tmp_path, library) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(library / "hohhot" / "呼和浩特市数字政府建设实施方案.txt", folder)
+    shutil.copy(next((library / "formats").glob("15_*.docx")), folder)
+    shutil.copy(next((library / "formats").glob("16_*.pdf")), folder)
+    shutil.copy(next((library / "guangzhou_html").glob("*.html")), folder)
+    return folder
+
+
+def test_ingest_then_reingest_is_a_no_op(kb, sample_files) -> None:
+    first = kb.ingestion.ingest_paths([sample_files], recursive=True)
+    assert [o.status for o in first] == [IngestStatus.INGESTED] * 4, [o.reason for o in first]
+    assert all(o.chunks > 0 and o.title for o in first)
+    chunks = kb.store.count_chunks()
+    second = kb.ingestion.ingest_paths([sample_files], recursive=True)
+    assert [o.status for o in second] == [IngestStatus.UNCHANGED] * 4
+    assert kb.store.count_documents() == 4 and kb.store.count_chunks() == chunks
+
+
+def test_a_changed_file_replaces_its_old_version(kb, tmp_path, library) -> None:
+    path = tmp_path / "notice.txt"
+    text = (library / "hohhot" / "呼和浩特市数字政府建设实施方案.txt").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    [first] = kb.ingestion.ingest_paths([path])
+    path.write_text(text.replace("呼和浩特", "乌兰察布"), encoding="utf-8")
+    [second] = kb.ingestion.ingest_paths([path])
+    assert second.status == IngestStatus.REPLACED and second.doc_id == first.doc_id
+    assert kb.store.count_documents() == 1
+    hits = kb.searcher.search("乌兰察布 数字政府", top_k=3)
+    assert hits and all("呼和浩特" not in hit.text for hit in hits)
+    assert "乌兰察布" in kb.store.get_document(first.doc_id).text
+
+
+def test_same_bytes_under_another_name_is_reported_as_duplicate(kb, tmp_path, library) -> None:
+    source = library / "hohhot" / "呼和浩特市数字政府建设实施方案.txt"
+    shutil.copy(source, tmp_path / "a.txt")
+    shutil.copy(source, tmp_path / "b.txt")
+    outcomes = kb.ingestion.ingest_paths([tmp_path / "a.txt", tmp_path / "b.txt"])
+    assert [o.status for o in outcomes] == [IngestStatus.INGESTED, IngestStatus.DUPLICATE]
+    assert "a.txt" in outcomes[1].reason
+
+
+def test_reingest_of_an_edited_document_only_embeds_new_chunks(kb, tmp_path, library) -> None:
+    path = tmp_path / "law.md"
+    text = next((library / "laws").rglob("中小企业促进法*.md")).read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    kb.ingestion.ingest_paths([path])
+    cache = sqlite3.connect(kb.settings.data_dir / "embedding_cache.sqlite3")
+    before = cache.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    path.write_text(text + "\n\n第六十二条 新增条款：本市设立中小企业发展专项资金。\n", encoding="utf-8")
+    [outcome] = kb.ingestion.ingest_paths([path])
+    after = cache.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    assert outcome.status == IngestStatus.REPLACED
+    assert 1 <= after - before <= 2
+
+
+def test_bad_files_are_rejected_with_reasons_and_the_rest_ingested(kb, tmp_path, library) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "junk.txt").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 this is not really a zip")
+    shutil.copy(next((library / "formats").glob("21_*.pdf")), tmp_path / "scan.pdf")
+    shutil.copy(library / "hohhot" / "呼和浩特市数字政府建设实施方案.txt", tmp_path / "good.txt")
+    outcomes = {Path(o.path).name: o for o in kb.ingestion.ingest_paths([tmp_path], recursive=False)}
+    assert outcomes["good.txt"].status == IngestStatus.INGESTED
+    for name in ("empty.txt", "junk.txt", "broken.docx", "scan.pdf"):
+        assert outcomes[name].status == IngestStatus.REJECTED, name
+        assert outcomes[name].reason
+    assert "文字层" in outcomes["scan.pdf"].reason
+    assert kb.store.count_documents() == 1
+
+
+def _consistent(index_path: Path) -> tuple[int, int]:
+    db = sqlite3.connect(index_path)
+    documents = db.execute("SELECT doc_id, chunk_count FROM documents").fetchall()
+    for doc_id, chunk_count in documents:
+        assert db.execute("SELECT count(*) FROM chunks WHERE doc_id = ?", (doc_id,)).fetchone()[0] == chunk_count
+    orphans = db.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)").fetchone()[0]
+    fts_rows = db.execute("SELECT count(*) FROM chunk_fts").fetchone()[0]
+    chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    assert orphans == 0 and fts_rows == chunks
+    return len(documents), chunks
+
+
+def test_kill_9_mid_ingest_leaves_a_consistent_index_and_a_rerun_completes(tmp_path, library) -> None:
+    folder = tmp_path / "ncp"
+    folder.mkdir()
+    files = sorted((library / "ncp").glob("*.txt"))[:36]
+    for file in files:
+        shutil.copy(file, folder)
+    data_dir = tmp_path / "data"
+    env = cli_env(data_dir, MODEL_DIR)
+    process = subprocess.Popen([POLICYKB, "ingest", str(folder)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    index_path = data_dir / "index.sqlite3"
+    deadline = time.monotonic() + 240
+    written = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        if index_path.exists():
+            try:
+                written = sqlite3.connect(index_path).execute("SELECT count(*) FROM documents").fetchone()[0]
+            except sqlite3.OperationalError:
+                written = 0
+            if written >= 5:
+                break
+        time.sleep(0.2)
+    assert process.poll() is None, "ingest finished before it could be killed; use more files"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    documents, _ = _consistent(index_path)
+    assert 5 <= documents < len(files)
+    rerun = subprocess.run([POLICYKB, "ingest", str(folder)], env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert _consistent(index_path)[0] == len(files)

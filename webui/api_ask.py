@@ -1,0 +1,90 @@
+"""POST /api/ask and GET /api/ask/stream: policy Q&A with cited sources, refusals and follow-up questions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from index.types import SearchFilters
+from policykb.assembly import PolicyKB
+from qa.pipeline import QuestionRejected
+from webui.dependencies import get_kb
+from webui.errors import InvalidInput
+
+router = APIRouter(tags=["ask"])
+
+_STATUSES = ("现行有效", "尚未施行", "已失效")
+
+
+class AskFilters(BaseModel):
+    region: str | None = Field(None, description="地区（前缀匹配），如 广东省广州市")
+    issuer: str | None = Field(None, description="发文机关（包含匹配）")
+    status: str | None = Field(None, description="现行有效 / 尚未施行 / 已失效")
+    tag: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def to_search_filters(self) -> SearchFilters:
+        if self.status and self.status not in _STATUSES:
+            raise InvalidInput("状态只能是：现行有效、尚未施行、已失效")
+        return SearchFilters(
+            region=self.region, issuer=self.issuer, status=self.status, tag=self.tag, date_from=self.date_from, date_to=self.date_to
+        )
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="问题，如“创业担保贷款额度是多少？”")
+    conversation_id: str | None = Field(None, description="多轮对话 ID（上一次答复返回的）；未知的 ID 会开始新对话")
+    filters: AskFilters | None = None
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post("/api/ask", summary="智能问答：带条文出处的答复，无依据时如实拒答")
+async def ask(kb: Annotated[PolicyKB, Depends(get_kb)], request: AskRequest) -> dict[str, Any]:
+    filters = request.filters.to_search_filters() if request.filters else None
+    try:
+        answer = await run_in_threadpool(kb.answerer.ask, request.question, request.conversation_id, filters)
+    except QuestionRejected as error:
+        raise InvalidInput(str(error)) from None
+    return answer.to_json()
+
+
+@router.get(
+    "/api/ask/stream",
+    summary="智能问答（Server-Sent Events）：先逐段推送答复，再推送引用",
+    description="事件依次为 answer（data: {\"delta\": 文本片段}）、citations（引用列表）、done（完整答复 JSON）。",
+)
+async def ask_stream(
+    kb: Annotated[PolicyKB, Depends(get_kb)],
+    question: Annotated[str, Query(description="问题")],
+    conversation_id: Annotated[str | None, Query(description="多轮对话 ID")] = None,
+    region: str | None = None,
+    issuer: str | None = None,
+    status: Annotated[str | None, Query(description="现行有效 / 尚未施行 / 已失效")] = None,
+    tag: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> StreamingResponse:
+    filters = AskFilters(region=region, issuer=issuer, status=status, tag=tag, date_from=date_from, date_to=date_to)
+    search_filters = filters.to_search_filters()
+    try:
+        # The answer is checked against its citations before anything is sent; errors still get a proper 422.
+        events = await run_in_threadpool(lambda: list(kb.answerer.ask_stream(question, conversation_id, search_filters)))
+    except QuestionRejected as error:
+        raise InvalidInput(str(error)) from None
+
+    def body() -> Iterator[str]:
+        for event, data in events:
+            yield _sse(event, {"delta": data} if event == "answer" else data)
+
+    return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,104 @@
+"""/api/documents: upload (multipart, one or more files), list, show, delete."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse
+
+from ingestion.service import IngestOutcome, IngestStatus
+from policykb.assembly import PolicyKB
+from webui.dependencies import get_kb
+from webui.errors import InvalidInput, NotFound
+
+router = APIRouter(tags=["documents"])
+
+MAX_FILES_PER_UPLOAD = 50
+
+
+def _outcome_json(outcome: IngestOutcome) -> dict[str, Any]:
+    return {**asdict(outcome), "status": outcome.status.value, "ok": outcome.ok}
+
+
+async def _read_limited(upload: UploadFile, max_bytes: int) -> bytes | None:
+    """The upload's bytes, or None once it passes ``max_bytes`` (reading stops there)."""
+    parts: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(1024 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+@router.post("/api/documents", summary="上传政策文件（可多个）并入库")
+async def upload_documents(
+    kb: Annotated[PolicyKB, Depends(get_kb)],
+    files: Annotated[list[UploadFile], File(description="PDF、DOCX、HTML、TXT、MD 文件")],
+) -> JSONResponse:
+    if not files:
+        raise InvalidInput("请至少选择一个文件")
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        raise InvalidInput(f"一次最多上传 {MAX_FILES_PER_UPLOAD} 个文件")
+    results = []
+    for upload in files:
+        name = upload.filename or "未命名文件"
+        data = await _read_limited(upload, kb.settings.max_upload_bytes)
+        if data is None:
+            outcome = IngestOutcome(name, IngestStatus.REJECTED, reason=f"文件超过大小上限 {kb.settings.max_upload_mb} MB")
+        else:
+            outcome = await run_in_threadpool(kb.ingestion.ingest_bytes, name, data)
+        results.append(_outcome_json(outcome))
+    status = 200 if any(r["ok"] for r in results) else 422
+    return JSONResponse({"results": results}, status_code=status)
+
+
+@router.get("/api/documents", summary="已入库文档列表")
+async def list_documents(
+    kb: Annotated[PolicyKB, Depends(get_kb)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    documents = await run_in_threadpool(kb.store.list_documents, limit, offset)
+    return {"total": kb.store.count_documents(), "documents": [d.summary() for d in documents]}
+
+
+@router.get("/api/documents/{doc_id}", summary="文档全文、元数据与分段")
+async def show_document(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: str) -> dict[str, Any]:
+    document = await run_in_threadpool(kb.store.get_document, doc_id)
+    if document is None:
+        raise NotFound(f"没有 ID 为 {doc_id} 的文档")
+    chunks = await run_in_threadpool(kb.store.get_chunks, doc_id)
+    evidence = {name: asdict(span) for name, span in document.metadata.evidence.items()}
+    return {
+        **document.summary(),
+        "text": document.text,
+        "evidence": evidence,
+        "chunks": [
+            {"chunk_id": c.chunk_id, "section": c.section, "char_start": c.char_start, "char_end": c.char_end}
+            for c in chunks
+        ],
+    }
+
+
+@router.get("/api/documents/{doc_id}/original", summary="下载原始文件")
+async def download_original(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: str) -> FileResponse:
+    document = await run_in_threadpool(kb.store.get_document, doc_id)
+    if document is None or not document.original_file:
+        raise NotFound(f"没有 ID 为 {doc_id} 的原始文件")
+    path = kb.settings.originals_dir / document.original_file
+    if not path.is_file():
+        raise NotFound("原始文件已不在数据目录中")
+    filename = document.path.rsplit("/", 1)[-1]
+    return FileResponse(path, filename=filename)
+
+
+@router.delete("/api/documents/{doc_id}", summary="删除文档")
+async def delete_document(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: str) -> dict[str, Any]:
+    if not await run_in_threadpool(kb.store.delete_document, doc_id):
+        raise NotFound(f"没有 ID 为 {doc_id} 的文档")
+    return {"deleted": doc_id}

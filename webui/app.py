@@ -1,0 +1,55 @@
+"""The FastAPI application: all routes are listed here, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
+
+from policykb.assembly import PolicyKB
+from policykb.settings import Settings
+from webui import api_ask, api_documents, api_search, page_ask, pages
+from webui.errors import install_error_handlers
+from webui.paths import STATIC_DIR
+
+
+def create_app(settings: Settings) -> FastAPI:
+    kb = PolicyKB(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Load the model before the first request, not during it.
+        await run_in_threadpool(kb.embedder.warm_up)
+        await run_in_threadpool(kb.answerer.warm_up)
+        yield
+        kb.close()
+
+    app = FastAPI(
+        title="PolicyKB 政策通",
+        description="政策文件库、智能问答与精准推送 API",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.kb = kb
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"], summary="健康检查")
+    async def healthz() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "backend": settings.index_backend.value,
+            "documents": kb.store.count_documents(),
+            "chunks": kb.store.count_chunks(),
+        }
+
+    app.include_router(api_ask.router)
+    app.include_router(api_search.router)
+    app.include_router(api_documents.router)
+    app.include_router(pages.router)
+    app.include_router(page_ask.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,43 @@
+"""GET /ask: the question-answering page (server-rendered; every shown value is escaped by Jinja2)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from policykb.assembly import PolicyKB
+from qa.pipeline import QuestionRejected
+from webui.dependencies import get_kb
+from webui.paths import TEMPLATES_DIR
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+@router.get("/ask", response_class=HTMLResponse)
+async def ask_page(
+    request: Request,
+    kb: Annotated[PolicyKB, Depends(get_kb)],
+    question: Annotated[str | None, Query()] = None,
+    conversation_id: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    answer = None
+    error = None
+    status = 200
+    if question is not None:
+        try:
+            answer = await run_in_threadpool(kb.answerer.ask, question, conversation_id)
+        except QuestionRejected as rejected:
+            error, status = str(rejected), 422
+    context = {
+        "question": question or "",
+        "answer": answer,
+        "error": error,
+        "conversation_id": answer.conversation_id if answer else conversation_id,
+        "max_chars": kb.settings.qa_max_question_chars,
+    }
+    return templates.TemplateResponse(request, "ask.html", context, status_code=status)
