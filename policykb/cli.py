@@ -22,8 +22,8 @@ model_app = typer.Typer(help="离线嵌入模型", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 app.add_typer(model_app, name="model")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DataDirOption = Annotated[Optional[Path], typer.Option("--data-dir", help="数据目录（默认取 POLICYKB_DATA_DIR 或 ./data）")]
 JsonOption = Annotated[bool, typer.Option("--json", help="以 JSON 输出")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa.types import AnswerMode
@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `policykb serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `policykb serve` listens on.")
     elasticsearch_url: str | None = Field(None, description="Elasticsearch URL, used when index_backend is `elasticsearch`.")
+    elasticsearch_api_key: SecretStr | None = Field(None, description="Elasticsearch API key (base64 `id:key` as Kibana shows it); used instead of user/password when set. Never logged.")
+    elasticsearch_username: str | None = Field(None, description="Elasticsearch user for basic authentication (e.g. a `policykb` user with the role in docs/elasticsearch.md).")
+    elasticsearch_password: SecretStr | None = Field(None, description="Password of `elasticsearch_username`. Never logged.")
+    elasticsearch_ca_certs: Path | None = Field(None, description="CA certificate (PEM) that signed the cluster's HTTPS certificate, e.g. `config/certs/http_ca.crt`.")
+    elasticsearch_index_prefix: str = Field("policykb", description="Prefix of the Elasticsearch indices and aliases (`<prefix>-documents`, `<prefix>-chunks`); lower case.")
+    elasticsearch_use_ik: bool = Field(False, description="Index the original text with the IK analyzer (plugin needed on every node) instead of PolicyKB's jieba tokens; run `policykb reindex` after changing it.")
+    elasticsearch_shards: int = Field(1, ge=1, description="Primary shards of each new index (see docs/elasticsearch.md for sizing); applies at `policykb reindex`.")
+    elasticsearch_replicas: int = Field(1, ge=0, description="Replica shards of each new index; 0 on a single-node cluster.")
+    elasticsearch_vector_index: str = Field("hnsw", description="`index_options.type` of the embedding field: `hnsw` (float, exact scores) or `int8_hnsw` (a quarter of the memory), `int4_hnsw`, `flat`, `int8_flat`.")
+    elasticsearch_bulk_batch_size: int = Field(500, ge=1, description="Records (chunks and documents) sent per Elasticsearch bulk request.")
+    elasticsearch_max_retries: int = Field(3, ge=0, description="Retries, with exponential backoff, of a bulk request or a search that got 429/5xx or lost the connection.")
+    elasticsearch_request_timeout: float = Field(30.0, gt=0, description="Seconds to wait for one Elasticsearch request.")
     answer_mode: AnswerMode = Field(AnswerMode.EXTRACTIVE, description="How answers are written: `extractive` (quoted sentences, no LLM) or `generative` (not available yet).")
     qa_refusal_threshold: float = Field(0.5, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
     qa_max_question_chars: int = Field(300, ge=10, description="Longest question accepted, in characters; longer ones are rejected, not truncated.")

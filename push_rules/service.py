@@ -520,13 +520,16 @@ class PushService:
     def enterprise_matches(self, enterprise_id: int) -> list[dict[str, Any]]:
         with self.sessions() as session:
             enterprise = self._enterprise(session, enterprise_id)
-            rows = session.execute(
-                select(Match, PolicyVersion, EligibilityRule)
-                .join(PolicyVersion, PolicyVersion.id == Match.policy_version_id)
-                .join(EligibilityRule, (EligibilityRule.policy_version_id == Match.policy_version_id) & (EligibilityRule.revision == Match.rule_revision))
-                .where(Match.enterprise_id == enterprise_id)
-                .order_by(PolicyVersion.published_at.desc(), PolicyVersion.id.desc())
-            ).all()
+            version_ids = list(session.scalars(select(EligibilityRule.policy_version_id).distinct()))
+            rows = []
+            for start in range(0, len(version_ids), 500):  # primary-key lookups (version, enterprise)
+                rows += session.execute(
+                    select(Match, PolicyVersion, EligibilityRule)
+                    .join(PolicyVersion, PolicyVersion.id == Match.policy_version_id)
+                    .join(EligibilityRule, (EligibilityRule.policy_version_id == Match.policy_version_id) & (EligibilityRule.revision == Match.rule_revision))
+                    .where(Match.policy_version_id.in_(version_ids[start : start + 500]), Match.enterprise_id == enterprise_id)
+                ).all()
+            rows.sort(key=lambda r: (r[1].published_at is None, -(r[1].published_at.timestamp() if r[1].published_at else 0), -r[1].id))
             out = []
             for match, version, rule in rows:
                 conditions = explain_states(rule.rule, enterprise, match.condition_states)

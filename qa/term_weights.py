@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,6 +21,7 @@ from index.tokenizer import PolicyTokenizer
 from index.types import PolicyStore
 
 _GENERAL_IDF_CAP = 14.0
+_RECHECK_SECONDS = 10.0  # how often the library's size is compared with the counted statistics
 
 
 def _question_words() -> frozenset[str]:
@@ -60,6 +62,7 @@ class TermWeights:
         self.question_words = _question_words()
         self._lock = threading.Lock()
         self._stats: tuple[tuple[int, int], int, dict[str, int]] | None = None  # (fingerprint, chunks, df)
+        self._checked_at = 0.0
 
     def normalize(self, text: str) -> str:
         return self.tokenizer.normalizer.normalize(text)
@@ -77,7 +80,11 @@ class TermWeights:
         return table
 
     def _library_stats(self) -> tuple[int, dict[str, int]]:
+        now = time.monotonic()
+        if self._stats is not None and now - self._checked_at < _RECHECK_SECONDS:
+            return self._stats[1], self._stats[2]
         fingerprint = (self.store.count_documents(), self.store.count_chunks())
+        self._checked_at = now
         with self._lock:
             if self._stats is not None and self._stats[0] == fingerprint:
                 return self._stats[1], self._stats[2]
@@ -124,9 +131,9 @@ class TermWeights:
         temporary.write_text(json.dumps({"fingerprint": list(fingerprint), "chunks": stats[0], "df": stats[1]}, ensure_ascii=False), encoding="utf-8")
         temporary.replace(path)
 
-    def weight(self, term: str) -> float:
+    def weight(self, term: str, stats: tuple[int, dict[str, int]] | None = None) -> float:
         """A term's weight in [0, 1]: mean of its normalised library IDF and general IDF."""
-        chunks, frequencies = self._library_stats()
+        chunks, frequencies = stats or self._library_stats()
         library = math.log(1 + chunks / (frequencies.get(term, 0) + 1)) / math.log(1 + chunks) if chunks else 1.0
         general = min(self._general_idf.get(term, _GENERAL_IDF_CAP), _GENERAL_IDF_CAP) / _GENERAL_IDF_CAP
         return 0.5 * library + 0.5 * general
@@ -134,8 +141,9 @@ class TermWeights:
     def key_terms(self, query: str) -> KeyTerms:
         """The question's tokens minus question words, each with its weight."""
         weights: dict[str, float] = {}
+        stats = self._library_stats()
         for token in self.tokenizer.tokenize(query):
             if token in self.question_words or token in weights:
                 continue
-            weights[token] = self.weight(token)
+            weights[token] = self.weight(token, stats)
         return KeyTerms(weights)

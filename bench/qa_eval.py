@@ -1,0 +1,75 @@
+"""Answer quality on the dev sets and the refusal threshold's calibration table.
+
+    .venv/bin/python bench/qa_eval.py --data-dir bench/data/ncp [--limit N] [--include-expired]
+
+Scores ncp_dev (answer accuracy, citation accuracy, false refusals), guangzhou_dev (citation accuracy; only
+meaningful when guangzhou/ is indexed), the unanswerable dev set and the held-out set (refusal rate), then prints,
+for a range of thresholds, the refusal rate on unanswerable dev questions and the false-refusal rate on the
+answerable ones. The held-out set is only reported, never used to choose the threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.machine import describe_machine  # noqa: E402
+from policykb.assembly import PolicyKB  # noqa: E402
+from policykb.settings import load_settings  # noqa: E402
+from qa.evaluation import AnswerReport, evaluate_answers, load_qa_items, threshold_table  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+EVAL = REPO.parent / "shared" / "corpus" / "eval"
+
+
+def _shown(value: float | None) -> str:
+    return "  —  " if value is None else f"{value:.3f}"
+
+
+def _print(name: str, report: AnswerReport) -> None:
+    print(
+        f"{name:<28} n={report.questions:<5} answer {_shown(report.answer_accuracy)} (strict {_shown(report.answer_accuracy_strict)})"
+        f"  citation {_shown(report.citation_accuracy)}  false-refusal {_shown(report.false_refusal_rate)}"
+        f"  refusal {_shown(report.refusal_rate)}  p50 {report.latency_ms_p50:.0f} ms  p95 {report.latency_ms_p95:.0f} ms",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=Path("bench/data/ncp"))
+    parser.add_argument("--limit", type=int, default=None, help="first N ncp_dev questions only")
+    parser.add_argument("--include-expired", action="store_true", help="answer from expired policies too")
+    parser.add_argument("--threshold", type=float, default=None, help="refusal threshold (default: the setting)")
+    args = parser.parse_args()
+    overrides: dict[str, object] = {"data_dir": args.data_dir, "qa_include_expired": args.include_expired}
+    if args.threshold is not None:
+        overrides["qa_refusal_threshold"] = args.threshold
+    kb = PolicyKB(load_settings(**overrides))
+    print(f"machine: {describe_machine()}")
+    print(f"index {args.data_dir}: {kb.store.count_documents()} documents, {kb.store.count_chunks()} chunks; "
+          f"threshold {kb.settings.qa_refusal_threshold}, include_expired {args.include_expired}")
+    kb.answerer.warm_up()
+    reports = {}
+    sets = [
+        ("ncp_dev", EVAL / "ncp_dev.jsonl", args.limit),
+        ("guangzhou_dev", EVAL / "guangzhou_dev.jsonl", None),
+        ("unanswerable_dev", REPO / "eval" / "unanswerable_dev.jsonl", None),
+        ("unanswerable_heldout", REPO / "eval" / "unanswerable_heldout.jsonl", None),
+    ]
+    for name, path, limit in sets:
+        reports[name] = evaluate_answers(kb.answerer, load_qa_items(path)[:limit])
+        _print(name, reports[name])
+    answerable = reports["ncp_dev"].relevance
+    unanswerable = reports["unanswerable_dev"].relevance
+    print("\nthreshold  refusal(unanswerable_dev)  false-refusal(ncp_dev)")
+    for threshold, refused, false in threshold_table(answerable, unanswerable, [t / 100 for t in range(30, 91, 5)]):
+        print(f"{threshold:>9.2f}  {refused:>25.3f}  {false:>22.3f}")
+    kb.close()
+
+
+if __name__ == "__main__":
+    main()
