@@ -91,6 +91,7 @@ _MAPPING_ERRORS = frozenset({
 })
 _MAX_WINDOW = 10_000  # index.max_result_window and the knn num_candidates ceiling
 _HIT_SOURCE_EXCLUDES = ["embedding", "heading_text", "region", "issuer", "tags", "status", "effective_date", "expiry_date", "doc_date"]
+_LIST_ORDER = [{"ingested_at": "desc"}, {"doc_id": "asc"}]
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
 
 
@@ -203,6 +204,7 @@ class ElasticsearchPolicyStore:
         self.max_retries = max_retries
         self.retry_backoff_s = retry_backoff_s
         self.max_backoff_s = max_backoff_s
+        self._list_cursors: dict[int, list[Any]] = {}  # list_documents offset -> sort values of the hit before it
 
     # --- indices ------------------------------------------------------------------------------------------
 
@@ -256,6 +258,7 @@ class ElasticsearchPolicyStore:
         :raises IndexMissingError: when the aliases are gone.
         """
         latest = {document.doc_id: (document, chunks) for document, chunks in items}
+        self._list_cursors.clear()
         revision = uuid.uuid4().hex
         indexed_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         chunk_actions = [
@@ -288,6 +291,7 @@ class ElasticsearchPolicyStore:
 
     def delete_document(self, doc_id: str) -> bool:
         layout = self.layout
+        self._list_cursors.clear()
         with translated_errors(self.url, layout.documents_alias):
             try:
                 self.client.delete(index=layout.documents_alias, id=doc_id, refresh=True)
@@ -452,13 +456,27 @@ class ElasticsearchPolicyStore:
         return hits[0] if hits else None
 
     def list_documents(self, limit: int = 100, offset: int = 0) -> list[PolicyDocument]:
+        """Newest first. Beyond Elasticsearch's 10,000-hit window it pages with ``search_after``, remembering where
+        earlier pages ended, so reading the whole library page by page stays linear."""
         if limit <= 0:
             return []
-        if offset + limit > _MAX_WINDOW:
-            raise ValueError(f"Elasticsearch 后端一次最多翻到第 {_MAX_WINDOW} 个文档（offset + limit），请缩小范围")
-        return self._search_documents(
-            {"match_all": {}}, size=limit, offset=offset, sort=[{"ingested_at": "desc"}, {"doc_id": "asc"}]
-        )
+        if offset + limit <= _MAX_WINDOW:
+            hits = self._search_document_hits({"match_all": {}}, size=limit, offset=offset, sort=_LIST_ORDER)
+        else:
+            position, cursor = max(((p, c) for p, c in self._list_cursors.items() if p <= offset), default=(0, None))
+            while position < offset:
+                page = self._search_document_hits(
+                    {"match_all": {}}, size=min(_MAX_WINDOW, offset - position), sort=_LIST_ORDER, search_after=cursor
+                )
+                if not page:
+                    return []
+                position, cursor = position + len(page), page[-1]["sort"]
+            hits = self._search_document_hits({"match_all": {}}, size=limit, sort=_LIST_ORDER, search_after=cursor)
+        if hits:
+            if len(self._list_cursors) > 10_000:
+                self._list_cursors.clear()
+            self._list_cursors[offset + len(hits)] = hits[-1]["sort"]
+        return [_document_from_source(hit["_source"]) for hit in hits]
 
     def count_documents(self) -> int:
         with translated_errors(self.url, self.layout.documents_alias):
@@ -564,13 +582,22 @@ class ElasticsearchPolicyStore:
                 index=self.layout.chunks_alias, source_excludes=_HIT_SOURCE_EXCLUDES, track_total_hits=False, **request
             ).body
 
-    def _search_documents(self, query: dict[str, Any], size: int, offset: int = 0, sort: list[Any] | None = None) -> list[PolicyDocument]:
+    def _search_documents(self, query: dict[str, Any], size: int) -> list[PolicyDocument]:
+        return [_document_from_source(hit["_source"]) for hit in self._search_document_hits(query, size=size)]
+
+    def _search_document_hits(
+        self, query: dict[str, Any], size: int, offset: int = 0, sort: list[Any] | None = None, search_after: list[Any] | None = None
+    ) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {"sort": sort} if sort else {}
+        if search_after is not None:
+            request["search_after"] = search_after
+        elif offset:
+            request["from_"] = offset
         with translated_errors(self.url, self.layout.documents_alias):
             response = self.client.search(
-                index=self.layout.documents_alias, query=query, size=size, from_=offset,
-                track_total_hits=False, **({"sort": sort} if sort else {}),
+                index=self.layout.documents_alias, query=query, size=size, track_total_hits=False, **request
             )
-        return [_document_from_source(hit["_source"]) for hit in response["hits"]["hits"]]
+        return list(response["hits"]["hits"])
 
     def _current_revisions(self, doc_ids: list[str]) -> dict[str, str]:
         unique = list(dict.fromkeys(doc_ids))

@@ -17,6 +17,7 @@ from ingestion.service import IngestionService
 from policykb.settings import IndexBackend, Settings
 
 if TYPE_CHECKING:
+    from push_rules.service import PushService
     from qa.pipeline import PolicyAnswerer
     from qa.term_weights import TermWeights
     from qa.types import AnswerGenerator
@@ -119,7 +120,10 @@ class PolicyKB:
         settings = self.settings
         if settings.answer_mode == AnswerMode.EXTRACTIVE:
             selector = SentenceSelector(
-                self.term_weights, max_sentences=settings.qa_answer_max_sentences, max_chars=settings.qa_answer_max_chars
+                self.term_weights,
+                max_sentences=settings.qa_answer_max_sentences,
+                max_chars=settings.qa_answer_max_chars,
+                quote_max_chars=settings.qa_quote_max_chars,
             )
             return ExtractiveAnswerGenerator(selector)
         raise ConfigurationError("生成式答复（answer_mode=generative）尚未实现，请把 POLICYKB_ANSWER_MODE 设为 extractive")
@@ -151,7 +155,15 @@ class PolicyKB:
             limits=AnswererLimits(max_question_chars=settings.qa_max_question_chars, related_count=settings.qa_related_count),
         )
 
+    @cached_property
+    def push(self) -> "PushService":
+        from push_rules.service import PushService
+
+        return PushService(self.settings.push, self.store.get_document, tokenize=self.tokenizer.tokenize)
+
     def close(self) -> None:
+        if "push" in self.__dict__:
+            self.push.close()
         if "store" in self.__dict__:
             self.store.close()
         if "answerer" in self.__dict__:

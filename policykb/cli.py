@@ -15,12 +15,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from policykb.assembly import PolicyKB
 from policykb.settings import Settings, load_settings
+from push_rules import cli as push_cli
+from push_rules.cli import push_app
 
 app = typer.Typer(help="PolicyKB 政策通：政策知识库、智能问答与精准推送", no_args_is_help=True, add_completion=False)
 docs_app = typer.Typer(help="查看、删除已入库的文档", no_args_is_help=True)
 model_app = typer.Typer(help="离线嵌入模型", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 app.add_typer(model_app, name="model")
+app.add_typer(push_app, name="push")
 es_app = typer.Typer(help="Elasticsearch 后端：连接与映射检查", no_args_is_help=True)
 app.add_typer(es_app, name="es")
 
@@ -368,6 +371,33 @@ def reindex(
     client.close()
     out.print(f"已切换到 {report.new_indices[0]}、{report.new_indices[1]}（{report.documents} 个文档，{report.chunks} 个段落）")
     out.print(("已删除" if report.removed_old else "已保留（只读）") + f"旧索引 {'、'.join(report.old_indices)}")
+
+
+def _push_service():  # type: ignore[no-untyped-def]
+    # A PushService owns its engine and is closed by the push commands; the store it reads stays open with it.
+    return PolicyKB(load_settings()).push
+
+
+push_cli.service_factory = _push_service
+
+
+@app.command()
+def worker(data_dir: DataDirOption = None) -> None:
+    """运行推送投递进程（Webhook、邮件），Ctrl+C 退出；`policykb serve` 已自带一个。"""
+    import signal
+    import threading
+
+    from push_rules.cli import run_worker
+
+    kb = PolicyKB(_settings(data_dir))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    out.print("推送投递进程已启动（Ctrl+C 退出）")
+    try:
+        run_worker(kb.push, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    kb.close()
 
 
 def main() -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from push_rules.settings import PushSettings
 from qa.types import AnswerMode
 
 
@@ -22,7 +23,7 @@ class IndexBackend(str, Enum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="POLICYKB_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="POLICYKB_", env_file=".env", env_nested_delimiter="__", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Data directory: index, originals, caches.")
     index_backend: IndexBackend = Field(IndexBackend.EMBEDDED, description="`embedded` (SQLite, no server) or `elasticsearch`.")
@@ -62,12 +63,22 @@ class Settings(BaseSettings):
     qa_refusal_threshold: float = Field(0.5, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
     qa_max_question_chars: int = Field(300, ge=10, description="Longest question accepted, in characters; longer ones are rejected, not truncated.")
     qa_candidates: int = Field(20, ge=1, le=100, description="Passages retrieved and reranked per question.")
-    qa_answer_max_sentences: int = Field(3, ge=1, description="Most sentences an extractive answer quotes.")
+    qa_answer_max_sentences: int = Field(4, ge=1, description="Most sentences an extractive answer quotes.")
     qa_answer_max_chars: int = Field(220, ge=40, description="Most characters an extractive answer quotes (a single longer sentence is still quoted whole).")
+    qa_quote_max_chars: int = Field(400, ge=40, description="Most characters of a citation's quote: the answer sentences plus the rest of their item as context.")
     qa_include_expired: bool = Field(False, description="Also answer from expired (已失效) policies.")
     qa_related_count: int = Field(3, ge=0, le=10, description="Related policies listed with an answer or a refusal.")
     conversation_max_turns: int = Field(10, ge=1, description="Turns kept per conversation for follow-up questions.")
     conversation_max_count: int = Field(10000, ge=1, description="Conversations kept; the least recently used are dropped beyond this.")
+    push: PushSettings = Field(
+        default_factory=PushSettings,
+        description="Targeted push: database, webhook, SMTP and worker settings (`POLICYKB_PUSH__<NAME>`).",
+    )
+
+    @model_validator(mode="after")
+    def _push_data_lives_in_the_data_dir(self) -> "Settings":
+        self.push.data_dir = self.data_dir
+        return self
 
     @property
     def index_path(self) -> Path:

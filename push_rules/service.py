@@ -12,6 +12,7 @@ works with any policy store::
 from __future__ import annotations
 
 import secrets
+from itertools import islice, repeat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from push_rules.delivery.email import EmailSender
 from push_rules.delivery.message import PushMessage
 from push_rules.delivery.webhook import DeliveryResult, WebhookSender
 from push_rules.errors import NotFound, ValidationFailed
-from push_rules.matcher import ProfileSnapshotCache, match_columns
+from push_rules.matcher import ProfileSnapshotCache, RuleMatches, match_columns
 from push_rules.models import (
     Counter,
     EligibilityRule,
@@ -351,21 +352,10 @@ class PushService:
         if rule_body is not None:
             result = match_columns(rule_body, self.snapshots.current(), today)
             evaluated = result.evaluated
-            now = utcnow()
-            rows = [
-                {
-                    "policy_version_id": version_id,
-                    "enterprise_id": int(eid),
-                    "outcome": Outcome.ELIGIBLE.value if ok else Outcome.INCOMPLETE.value,
-                    "condition_states": states,
-                    "rule_revision": revision,
-                    "computed_at": now,
-                }
-                for eid, ok, states in zip(result.enterprise_ids.tolist(), result.eligible.tolist(), result.condition_states)
-            ]
-            self._store_matches(version_id, rows)
-            eligible_ids = [r["enterprise_id"] for r in rows if r["outcome"] == Outcome.ELIGIBLE.value]
-            incomplete_ids = [r["enterprise_id"] for r in rows if r["outcome"] == Outcome.INCOMPLETE.value]
+            self._store_matches(version_id, revision, result)
+            ids = result.enterprise_ids
+            eligible_ids = ids[result.eligible].tolist()
+            incomplete_ids = ids[~result.eligible].tolist()
         summary = MatchSummary(policy_id, version_id, evaluated, len(eligible_ids), len(incomplete_ids))
         if published:
             targets: dict[int, list[str]] = {eid: [Outcome.ELIGIBLE.value] for eid in eligible_ids}
@@ -381,21 +371,27 @@ class PushService:
         summary.seconds = round(time.perf_counter() - started, 4)
         return summary
 
-    def _store_matches(self, version_id: int, rows: list[dict[str, Any]]) -> None:
-        """Replace a version's matches. Plain driver ``executemany`` over tuples: the rows are many and simple."""
+    def _store_matches(self, version_id: int, revision: int, result: RuleMatches) -> None:
+        """Replace a version's matches: plain driver ``executemany`` over a generator of tuples, no per-row objects."""
         columns = ("policy_version_id", "enterprise_id", "outcome", "condition_states", "rule_revision", "computed_at")
         sqlite = self.engine.dialect.name == "sqlite"
         marker = "?" if sqlite else "%s"
         statement = f"INSERT INTO {Match.__tablename__} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+        now = utcnow()
+        stamp: Any = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
+        outcomes = (Outcome.ELIGIBLE.value, Outcome.INCOMPLETE.value)
+        rows = zip(
+            repeat(version_id),
+            result.enterprise_ids.tolist(),
+            (outcomes[0] if ok else outcomes[1] for ok in result.eligible.tolist()),
+            result.condition_states,
+            repeat(revision),
+            repeat(stamp),
+        )
         with self.engine.begin() as conn:
             conn.execute(delete(Match).where(Match.policy_version_id == version_id))
-            if not rows:
-                return
-            stamp = rows[0]["computed_at"]
-            stamp_value: Any = stamp.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else stamp
-            values = [(r["policy_version_id"], r["enterprise_id"], r["outcome"], r["condition_states"], r["rule_revision"], stamp_value) for r in rows]
-            for start in range(0, len(values), 20_000):
-                conn.exec_driver_sql(statement, values[start : start + 20_000])
+            while batch := list(islice(rows, 50_000)):
+                conn.exec_driver_sql(statement, batch)
 
     def recompute_enterprise(self, enterprise_id: int, today: date | None = None) -> int:
         """Re-evaluate one profile against every published version with a rule; returns pushes created."""

@@ -44,7 +44,7 @@ def section_label(passage: Passage, quote_text: str = "") -> str:
 def attribution(quote: Quote) -> str:
     passage = quote.passage
     note = "（该政策尚未施行）" if passage.status == "尚未施行" else ""
-    return f"根据{source_name(passage)}{section_label(passage, quote.text)}{note}："
+    return f"根据{source_name(passage)}{section_label(passage, quote.answer_text)}{note}："
 
 
 def quote_for_display(text: str) -> str:
@@ -69,9 +69,9 @@ class ExtractiveAnswerGenerator:
         if not quotes:
             return AnswerDraft("", [])
         main = quotes[0]
-        body = quote_for_display(main.text)
+        body = quote_for_display(main.answer_text)
         label = _ARTICLE.match(body)
-        if label and label.group(0) == section_label(main.passage, main.text):
+        if label and label.group(0) == section_label(main.passage, main.answer_text):
             body = body[label.end() :].lstrip()  # "第九条：机关……", not "第九条：第九条 机关……"
         return AnswerDraft(attribution(main) + body, quotes)
 

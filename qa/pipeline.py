@@ -123,6 +123,7 @@ class PolicyAnswerer:
         normalizer.normalizer.normalize("高企")
         ranker: PassageRanker = self.pipeline.get_component("ranker")  # type: ignore[assignment]
         ranker.term_weights.key_terms("预热")
+        self.ask("高企认定条件是什么？", record=False)  # the query embedder and the stores' caches too
 
     @property
     def gate(self) -> RelevanceGate:

@@ -35,7 +35,7 @@ _QUESTION_CUES: dict[AskedFor, re.Pattern[str]] = {
     AskedFor.DEADLINE: re.compile(r"何时|什么时候|哪天|几号|期限|截止|时限|多久|多长时间|日期|时间|几天|几个月|有效期|延长"),
     AskedFor.MATERIALS: re.compile(r"材料|资料|提交|提供哪些|准备|带什么|证件|证明"),
     AskedFor.DEPARTMENT: re.compile(r"哪个部门|哪些部门|什么部门|哪里|向谁|找谁|谁负责|负责|受理|主管|牵头|部门|机构|单位"),
-    AskedFor.CONTACT: re.compile(r"电话|联系|咨询|热线|邮箱|地址|网址|网站|平台"),
+    AskedFor.CONTACT: re.compile(r"电话|联系|咨询|热线|邮箱|地址|网址|网站"),
     AskedFor.CONDITIONS: re.compile(r"条件|资格|要求|符合|哪些企业|什么企业|谁能|对象|范围|门槛"),
 }
 
@@ -49,6 +49,8 @@ _ANSWER_CUES: dict[AskedFor, re.Pattern[str]] = {
 }
 
 _CUE_BONUS = 0.35
+_LIST_QUESTION = re.compile(r"哪些|哪几|什么措施|什么举措|什么政策|什么要求|什么规定|如何|怎么|怎样|举措|措施|方面|内容|要求|包括")
+_NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|第[一二三四五六七八九十百\d]+[条章节])")
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,15 @@ class SentenceSelector:
     >>> quotes = selector.select("创业担保贷款额度是多少", passages)
     """
 
-    def __init__(self, term_weights: TermWeights, *, max_sentences: int = 3, max_chars: int = 220) -> None:
-        if max_sentences <= 0 or max_chars <= 0:
-            raise ValueError(f"max_sentences and max_chars must be positive, got {max_sentences}, {max_chars}")
+    def __init__(
+        self, term_weights: TermWeights, *, max_sentences: int = 4, max_chars: int = 220, quote_max_chars: int = 400
+    ) -> None:
+        if max_sentences <= 0 or max_chars <= 0 or quote_max_chars <= 0:
+            raise ValueError(f"max_sentences, max_chars and quote_max_chars must be positive, got {max_sentences}, {max_chars}, {quote_max_chars}")
         self.term_weights = term_weights
         self.max_sentences = max_sentences
         self.max_chars = max_chars
+        self.quote_max_chars = max(quote_max_chars, max_chars)
 
     def score_sentences(self, question: str, passages: list[Passage], terms: KeyTerms | None = None) -> list[ScoredSentence]:
         terms = terms or self.term_weights.key_terms(question)
@@ -117,15 +122,18 @@ class SentenceSelector:
         for index, passage in enumerate(passages):
             # Earlier passages are better evidence: a small prior breaks ties between equally matching sentences.
             prior = 0.1 * passage.score
-            # Terms the title or section already carries need not be repeated by the sentence.
-            context = self.term_weights.normalize(f"{passage.title or ''} {passage.section}")
+            # Terms the title or section already carries need not all be repeated by the sentence.
+            title = self.term_weights.normalize(passage.title or "")
+            context = f"{title} {self.term_weights.normalize(passage.section)}"
             for sentence in split_sentences(passage.text):
                 normalized = self.term_weights.normalize(sentence.text)
-                coverage = 0.8 * terms.coverage(f"{context} {normalized}") + 0.2 * terms.coverage(normalized)
+                coverage = 0.6 * terms.coverage(f"{context} {normalized}") + 0.4 * terms.coverage(normalized)
                 bonus = sum(_CUE_BONUS for kind in kinds if _ANSWER_CUES[kind].search(sentence.text)) / max(1, len(kinds))
-                # Very short fragments (headings, list markers) rarely answer anything on their own.
-                brevity = 0.15 if len(sentence.text) < 8 else 0.0
-                scored.append(ScoredSentence(index, sentence, coverage + bonus * min(1.0, 2 * coverage) + prior - brevity, coverage))
+                # Very short fragments (list markers) and repetitions of the title rarely answer anything.
+                penalty = 0.15 if len(sentence.text) < 8 else 0.0
+                if title and len(normalized) >= 8 and (normalized in title or title in normalized):
+                    penalty += 0.2
+                scored.append(ScoredSentence(index, sentence, coverage + bonus * min(1.0, 2 * coverage) + prior - penalty, coverage))
         return scored
 
     def select(self, question: str, passages: list[Passage], terms: KeyTerms | None = None) -> list[Quote]:
@@ -142,33 +150,52 @@ class SentenceSelector:
         passage = passages[best.passage_index]
         sentences = [s for s in scored if s.passage_index == best.passage_index]
         position = next(i for i, s in enumerate(sentences) if s.sentence == best.sentence)
-        first = last = position
-        # Widen: a sentence ending with a colon announces what follows; a short sentence rarely stands alone;
-        # a neighbour that scores nearly as well belongs to the same answer.
-        while last - first + 1 < self.max_sentences:
-            span_chars = sentences[last].sentence.end - sentences[first].sentence.start
-            current_end = sentences[last].sentence.text
-            wants_next = current_end.endswith((":", "：")) or span_chars < 30
-            if last + 1 < len(sentences):
-                following = sentences[last + 1]
-                grows = following.sentence.end - sentences[first].sentence.start
-                if grows <= self.max_chars and (wants_next or following.score >= 0.8 * best.score):
-                    last += 1
-                    continue
-            if first > 0:
-                previous = sentences[first - 1]
-                grows = sentences[last].sentence.end - previous.sentence.start
-                if grows <= self.max_chars and previous.score >= 0.8 * best.score:
-                    first -= 1
-                    continue
-            break
+        first, last = position, self._widen_forward(question, sentences, position, best.score)
+        # A neighbour before that scores nearly as well belongs to the same answer.
+        while last - first + 1 < self.max_sentences and first > 0:
+            previous = sentences[first - 1]
+            if sentences[last].sentence.end - previous.sentence.start > self.max_chars or previous.score < 0.8 * best.score:
+                break
+            first -= 1
         start = sentences[first].sentence.start
         end = sentences[last].sentence.end
+        # The citation shows the answer in its context: the rest of the same item, up to quote_max_chars.
+        context_end = end
+        for following in sentences[last + 1 :]:
+            if following.sentence.end - start > self.quote_max_chars or _NUMBERED.match(following.sentence.text):
+                break
+            context_end = following.sentence.end
         quote = Quote(
             passage=passage,
-            text=passage.text[start:end],
+            text=passage.text[start:context_end],
             char_start=passage.char_start + start,
-            char_end=passage.char_start + end,
+            char_end=passage.char_start + context_end,
             score=best.score,
+            answer_start=passage.char_start + start,
+            answer_end=passage.char_start + end,
         )
         return [quote]
+
+    def _widen_forward(self, question: str, sentences: list[ScoredSentence], position: int, best_score: float) -> int:
+        """The last sentence of the answer, starting from the best one at ``position``.
+
+        A heading-like best sentence ("四、实施援企稳岗政策。", "…如下：") announces what follows, and a question
+        asking for a list (哪些, 措施, 如何 …) wants the following sentences of the same item; otherwise only a
+        neighbour scoring nearly as well as the best is added. A new numbered item always ends the answer.
+        """
+        start = sentences[position].sentence.start
+        best_text = sentences[position].sentence.text
+        announces = best_text.endswith((":", "：")) or len(best_text) < 30 or bool(_NUMBERED.match(best_text)) and len(best_text) < 40
+        wants_list = bool(_LIST_QUESTION.search(question))
+        last = position
+        while last + 1 < len(sentences) and last - position + 1 < self.max_sentences:
+            following = sentences[last + 1]
+            if following.sentence.end - start > self.max_chars or _NUMBERED.match(following.sentence.text):
+                break
+            if not (announces or (wants_list and following.score >= 0.5 * best_score) or following.score >= 0.8 * best_score):
+                break
+            last += 1
+            announces = False  # what the heading announced has now begun
+            if not wants_list:
+                announces = following.sentence.text.endswith((":", "："))
+        return last

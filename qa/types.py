@@ -57,13 +57,25 @@ class Passage:
 
 @dataclass(frozen=True)
 class Quote:
-    """A span of one passage's document that an answer rests on: ``document.text[char_start:char_end] == text``."""
+    """A span of one passage's document that an answer rests on: ``document.text[char_start:char_end] == text``.
+
+    ``answer_start``/``answer_end`` (document offsets, inside the quote) mark the sentences the answer states;
+    the rest of the quote is their immediate context (the remainder of the same item), shown with the citation.
+    """
 
     passage: Passage
     text: str
     char_start: int
     char_end: int
     score: float
+    answer_start: int = -1
+    answer_end: int = -1
+
+    @property
+    def answer_text(self) -> str:
+        if self.answer_start < 0:
+            return self.text
+        return self.text[self.answer_start - self.char_start : self.answer_end - self.char_start]
 
 
 @dataclass(frozen=True)

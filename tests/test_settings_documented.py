@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from policykb.settings import Settings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
@@ -16,20 +18,32 @@ def _settings_table_rows() -> dict[str, str]:
     return rows
 
 
+def _documented_fields():
+    """(variable, field) for every setting; nested sections read as POLICYKB_<SECTION>__<NAME>."""
+    for name, field in Settings.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            for sub_name, sub_field in field.annotation.model_fields.items():
+                if sub_name != "data_dir":  # always the main data directory
+                    yield f"POLICYKB_{name.upper()}__{sub_name.upper()}", sub_field
+        else:
+            yield f"POLICYKB_{name.upper()}", field
+
+
 def test_every_setting_has_a_readme_row_with_its_default() -> None:
     rows = _settings_table_rows()
     missing = []
-    for name, field in Settings.model_fields.items():
-        variable = f"POLICYKB_{name.upper()}"
+    for variable, field in _documented_fields():
         if variable not in rows:
             missing.append(variable)
             continue
-        default = field.default.value if hasattr(field.default, "value") else field.default
+        default = field.get_default(call_default_factory=True)
+        default = default.value if hasattr(default, "value") else default
+        default = "" if default == [] else default
         shown = "" if default is None else str(default)
         assert rows[variable].strip("`") == shown, f"{variable}: README says {rows[variable]!r}, code says {shown!r}"
     assert not missing, f"settings missing from README: {missing}"
 
 
 def test_readme_lists_no_setting_that_does_not_exist() -> None:
-    known = {f"POLICYKB_{name.upper()}" for name in Settings.model_fields}
+    known = {variable for variable, _ in _documented_fields()}
     assert set(_settings_table_rows()) <= known

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
 from policykb.assembly import PolicyKB
+from push_rules.api import build_push_router
+from push_rules.cli import run_worker
 from policykb.settings import Settings
 from webui import api_ask, api_documents, api_search, page_ask, pages
 from webui.errors import install_error_handlers
@@ -25,7 +28,13 @@ def create_app(settings: Settings) -> FastAPI:
         # Load the model before the first request, not during it.
         await run_in_threadpool(kb.embedder.warm_up)
         await run_in_threadpool(kb.answerer.warm_up)
+        # Push delivery runs beside the requests, never inside one.
+        stop_delivery = threading.Event()
+        worker = threading.Thread(target=run_worker, args=(kb.push, stop_delivery), name="push-delivery", daemon=True)
+        worker.start()
         yield
+        stop_delivery.set()
+        worker.join(timeout=30)
         kb.close()
 
     app = FastAPI(
@@ -51,5 +60,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api_documents.router)
     app.include_router(pages.router)
     app.include_router(page_ask.router)
+    app.include_router(build_push_router(kb.push))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
