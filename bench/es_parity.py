@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.es_stand_in import elasticsearch_url  # noqa: E402
 from bench.machine import describe_machine  # noqa: E402
 from index.evaluation import evaluate_retrieval, load_questions  # noqa: E402
+from index.retrieval import RetrievalMode  # noqa: E402
 from index.sqlite_store import SqlitePolicyStore  # noqa: E402
 from index.types import IndexedChunk, PolicyDocument  # noqa: E402
 from policykb.assembly import PolicyKB  # noqa: E402
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=Path("bench/data/ncp/index.sqlite3"))
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--batch-documents", type=int, default=50, help="documents per replace_documents call")
+    parser.add_argument("--modes", default="hybrid,bm25,dense", help="retrieval modes to compare, comma-separated")
     args = parser.parse_args()
     if not args.index.is_file():
         sys.exit(f"{args.index} is missing: build it with bench/retrieval_eval.py --skip-library")
@@ -97,7 +99,7 @@ def main() -> None:
             print(f"{'backend':<15}{'mode':<8}{'R@1':>7}{'R@5':>7}{'R@10':>7}{'MRR@10':>8}{'p50 ms':>8}{'p95 ms':>8}")
             results = {}
             for name, kb in (("embedded", embedded), ("elasticsearch", es_kb)):
-                for r in evaluate_retrieval(kb.searcher, questions):
+                for r in evaluate_retrieval(kb.searcher, questions, [RetrievalMode.from_str(m) for m in args.modes.split(",")]):
                     results[(name, r.mode)] = r
                     print(f"{name:<15}{r.mode:<8}{r.recall[1]:>7.3f}{r.recall[5]:>7.3f}{r.recall[10]:>7.3f}"
                           f"{r.mrr_at_10:>8.3f}{r.latency_ms_p50:>8.1f}{r.latency_ms_p95:>8.1f}", flush=True)

@@ -1,6 +1,10 @@
 """Ingestion throughput: cold (empty index, empty embedding cache) then an unchanged re-ingest.
 
     .venv/bin/python bench/ingest_throughput.py ../shared/corpus/library --data-dir bench/data/library
+    .venv/bin/python bench/ingest_throughput.py ../shared/corpus/library/ncp --backend elasticsearch
+
+With ``--backend elasticsearch`` the index is on ELASTICSEARCH_URL, else on a noida-db stand-in started for the run
+(its figures are the stand-in's, not a real cluster's); embedding still dominates the time.
 
 Prints documents/s, chunks/s, peak RSS and the re-ingest speed-up, with the machine.
 """
@@ -11,6 +15,7 @@ import argparse
 import shutil
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -26,10 +31,27 @@ def main() -> None:
     parser.add_argument("source", type=Path)
     parser.add_argument("--data-dir", type=Path, default=Path("bench/data/ingest"))
     parser.add_argument("--keep", action="store_true", help="keep an existing data dir (warm cache)")
+    parser.add_argument("--backend", choices=["embedded", "elasticsearch"], default="embedded")
     args = parser.parse_args()
     if args.data_dir.exists() and not args.keep:
         shutil.rmtree(args.data_dir)
-    kb = PolicyKB(load_settings(data_dir=args.data_dir))
+    with ExitStack() as stack:
+        run(args, stack)
+
+
+def run(args: argparse.Namespace, stack: ExitStack) -> None:
+    overrides: dict[str, object] = {}
+    if args.backend == "elasticsearch":
+        from bench.es_stand_in import elasticsearch_url
+
+        url, label = stack.enter_context(elasticsearch_url())
+        print(f"elasticsearch: {label}")
+        overrides = {"index_backend": "elasticsearch", "elasticsearch_url": url, "elasticsearch_index_prefix": "policykb-bench",
+                     "elasticsearch_replicas": 0}
+    kb = PolicyKB(load_settings(data_dir=args.data_dir, **overrides))
+    if args.backend == "elasticsearch" and not args.keep:
+        kb.store.drop_indices()
+        kb.store.ensure_indices()
     kb.embedder.warm_up()
     print(f"machine: {describe_machine()}")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
 
 from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, NotFoundError, TransportError
 

@@ -92,3 +92,10 @@ def translated_errors(url: str, alias: str) -> Iterator[None]:
         raise
     except TransportError as error:  # connection refused, timeout, TLS
         raise ElasticsearchUnavailable(describe_connection_error(url, error)) from error
+    except ApiError as error:
+        if error.meta.status >= 500 or error.meta.status == 429:
+            raise ElasticsearchUnavailable(
+                f"Elasticsearch（{url}）暂时无法处理请求（HTTP {error.meta.status} {error.message}），重试后仍失败："
+                f"请用 `policykb es check` 查看集群健康状态，或稍后再试。"
+            ) from error
+        raise

@@ -566,15 +566,10 @@ class ElasticsearchPolicyStore:
     # --- helpers ------------------------------------------------------------------------------------------
 
     def _text_queries(self, query_text: str) -> list[dict[str, Any]]:
-        if self.layout.use_ik:
-            return [
-                {"match": {"text.ik": {"query": query_text}}},
-                {"match": {"heading_text.ik": {"query": query_text, "boost": HEADING_BOOST}}},
-            ]
-        return [
-            {"match": {"body_tokens": {"query": query_text}}},
-            {"match": {"heading_tokens": {"query": query_text, "boost": HEADING_BOOST}}},
-        ]
+        """BM25F over text and heading as one field (heading terms count double), like the embedded index's FTS5
+        ``bm25()`` with column weights; summing two per-field BM25 scores instead ranked clearly worse on ncp_dev."""
+        fields = ["text.ik", f"heading_text.ik^{HEADING_BOOST:g}"] if self.layout.use_ik else ["body_tokens", f"heading_tokens^{HEADING_BOOST:g}"]
+        return [{"combined_fields": {"query": query_text, "fields": fields, "operator": "or"}}]
 
     def _search_chunks(self, **request: Any) -> dict[str, Any]:
         with translated_errors(self.url, self.layout.chunks_alias):

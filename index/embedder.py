@@ -73,7 +73,7 @@ class PolicyEmbedder:
         passage_prefix: str = "passage: ",
         batch_size: int = 32,
         max_tokens: int = 256,
-        threads: int = 2,
+        threads: int = 1,
         cache: EmbeddingCache | None = None,
     ) -> None:
         if batch_size <= 0:

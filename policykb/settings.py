@@ -35,7 +35,11 @@ class Settings(BaseSettings):
     embedding_passage_prefix: str = Field("passage: ", description="Prefix put before a passage before embedding it.")
     embedding_batch_size: int = Field(32, ge=1, description="Passages embedded per batch at ingestion.")
     embedding_max_tokens: int = Field(256, ge=16, le=512, description="Passages are truncated to this many model tokens.")
-    torch_threads: int = Field(2, ge=1, description="CPU threads torch may use.")
+    torch_threads: int = Field(
+        1,
+        ge=1,
+        description="CPU threads torch may use. 1 is the robust default: with more, a busy machine (the server answering while it ingests) slows query embedding tenfold through thread oversubscription.",
+    )
     chunk_max_chars: int = Field(400, ge=100, description="Upper bound of a chunk's length in characters.")
     chunk_min_chars: int = Field(80, ge=0, description="Chunks shorter than this are merged with a neighbour under the same heading.")
     max_upload_mb: int = Field(50, ge=1, description="Largest file accepted for ingestion, in MB.")
@@ -60,7 +64,7 @@ class Settings(BaseSettings):
     elasticsearch_max_retries: int = Field(3, ge=0, description="Retries, with exponential backoff, of a bulk request or a search that got 429/5xx or lost the connection.")
     elasticsearch_request_timeout: float = Field(30.0, gt=0, description="Seconds to wait for one Elasticsearch request.")
     answer_mode: AnswerMode = Field(AnswerMode.EXTRACTIVE, description="How answers are written: `extractive` (quoted sentences, no LLM) or `generative` (not available yet).")
-    qa_refusal_threshold: float = Field(0.5, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
+    qa_refusal_threshold: float = Field(0.6, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
     qa_max_question_chars: int = Field(300, ge=10, description="Longest question accepted, in characters; longer ones are rejected, not truncated.")
     qa_candidates: int = Field(20, ge=1, le=100, description="Passages retrieved and reranked per question.")
     qa_answer_max_sentences: int = Field(4, ge=1, description="Most sentences an extractive answer quotes.")

@@ -65,6 +65,8 @@ class ExtractiveAnswerGenerator:
         self.selector = selector
 
     def compose(self, question: str, passages: list[Passage]) -> AnswerDraft:
+        if not passages:
+            return AnswerDraft("", [])
         quotes = self.selector.select(question, passages)
         if not quotes:
             return AnswerDraft("", [])

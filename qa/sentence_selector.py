@@ -49,6 +49,10 @@ _ANSWER_CUES: dict[AskedFor, re.Pattern[str]] = {
 }
 
 _CUE_BONUS = 0.35
+# Lines that never answer a question: the addressee list of a notice, a signature with its date, a forwarding formula.
+_BOILERPLATE = re.compile(
+    r"^各[^。；]{2,120}[：:]$|^[^，。；]{2,40}\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$|现印发给你们|现将[^。]{0,40}通知如下|特此通知|特此公告"
+)
 _LIST_QUESTION = re.compile(r"哪些|哪几|什么措施|什么举措|什么政策|什么要求|什么规定|如何|怎么|怎样|举措|措施|方面|内容|要求|包括")
 _NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|第[一二三四五六七八九十百\d]+[条章节])")
 
@@ -133,6 +137,8 @@ class SentenceSelector:
                 penalty = 0.15 if len(sentence.text) < 8 else 0.0
                 if title and len(normalized) >= 8 and (normalized in title or title in normalized):
                     penalty += 0.2
+                if _BOILERPLATE.search(sentence.text):
+                    penalty += 0.25
                 scored.append(ScoredSentence(index, sentence, coverage + bonus * min(1.0, 2 * coverage) + prior - penalty, coverage))
         return scored
 

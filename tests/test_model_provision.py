@@ -94,11 +94,14 @@ def test_damaged_folder_is_rebuilt(tmp_path: Path) -> None:
     config = folder / "config.json"
     original = config.read_bytes()
     config.write_bytes(original.replace(b'"hidden_size": 384', b'"hidden_size": 768'))
+    interrupted = tmp_path / ".e5.staging-killed"  # what a run killed mid-build leaves behind
+    interrupted.mkdir()
 
     rebuilt = provision_e5_model(folder)
 
     assert rebuilt.built
     assert config.read_bytes() == original
+    assert not interrupted.exists()
 
 
 def test_foreign_folder_is_refused_unless_forced(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from policykb.assembly import PolicyKB
 from push_rules.api import build_push_router
 from push_rules.cli import run_worker
 from policykb.settings import Settings
-from webui import api_ask, api_documents, api_search, page_ask, pages
+from webui import api_ask, api_documents, api_search, feedback, page_ask, page_library, page_portal, page_staff, pages, roles
 from webui.errors import install_error_handlers
 from webui.paths import STATIC_DIR
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.kb = kb
     install_error_handlers(app)
+    roles.install_access_handler(app)
 
     @app.get("/healthz", tags=["ops"], summary="健康检查")
     async def healthz() -> dict[str, Any]:
@@ -60,6 +61,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api_documents.router)
     app.include_router(pages.router)
     app.include_router(page_ask.router)
+    app.include_router(page_library.router)
+    app.include_router(page_staff.router)
+    app.include_router(page_portal.router)
+    app.include_router(roles.router)
+    app.include_router(feedback.router)
     app.include_router(build_push_router(kb.push))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

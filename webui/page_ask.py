@@ -7,15 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from policykb.assembly import PolicyKB
 from qa.pipeline import QuestionRejected
 from webui.dependencies import get_kb
-from webui.paths import TEMPLATES_DIR
+from webui.pages import render
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
 
 @router.get("/ask", response_class=HTMLResponse)
@@ -40,4 +38,4 @@ async def ask_page(
         "conversation_id": answer.conversation_id if answer else conversation_id,
         "max_chars": kb.settings.qa_max_question_chars,
     }
-    return templates.TemplateResponse(request, "ask.html", context, status_code=status)
+    return render(request, "ask.html", context, status_code=status)

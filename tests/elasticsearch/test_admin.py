@@ -40,6 +40,11 @@ def test_es_check_reports_each_step(make_store, cli_environment, on_stand_in) ->
     if on_stand_in:
         assert "! version：这是 noida-db 替身" in ready.output
 
+    rebuilt = runner.invoke(app, ["reindex"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert f"已切换到 {cli_environment}-documents-v2、{cli_environment}-chunks-v2" in rebuilt.output
+    assert runner.invoke(app, ["es", "check"]).exit_code == 0
+
 
 def test_es_check_names_mapping_differences_and_a_missing_ik(make_store) -> None:
     store = make_store()

@@ -179,14 +179,14 @@ def test_index_missing_is_reported_and_never_recreated_by_a_write(make_store) ->
 def test_mapping_conflict_is_a_clear_error(make_store) -> None:
     store = make_store()
     document, chunks = synthetic_document("small", ["政策"])
-    wrong = [IndexedChunk_with(chunks[0], embedding=np.ones(3, dtype=np.float32) / np.sqrt(3))]
+    wrong = [with_changes(chunks[0], embedding=np.ones(3, dtype=np.float32) / np.sqrt(3))]
     with pytest.raises(MappingConflictError) as raised:
         store.replace_document(document, wrong)
     assert "索引映射拒绝" in str(raised.value) and "dense_vector" in str(raised.value)
     assert store.get_document("small") is None and store.count_chunks() == 0
 
 
-def IndexedChunk_with(chunk, **changes):  # noqa: N802
+def with_changes(chunk, **changes):
     from dataclasses import replace
 
     return replace(chunk, **changes)
