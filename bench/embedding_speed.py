@@ -19,9 +19,6 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import platform
-import resource
-import statistics
 import sys
 import time
 import warnings
@@ -41,6 +38,7 @@ from sentence_transformers import SentenceTransformer  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.machine import describe_machine, peak_rss_mb, percentile  # noqa: E402
 from index.model_provision import provision_e5_model  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "library" / "ncp"
@@ -67,19 +65,6 @@ class Run:
 
     def per_cpu_second(self) -> float:
         return len(self.embeddings) / (self.cpu_seconds / THREADS)
-
-
-def cpu_description() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model}; {os.cpu_count()} logical cores ({usable} usable); torch {torch.__version__}, {THREADS} threads"
 
 
 def load_passages(count: int) -> list[str]:
@@ -167,8 +152,7 @@ def query_latency(model: SentenceTransformer, repeats: int, context: Context = n
             started = time.perf_counter()
             model.encode([QUERIES[i % len(QUERIES)]], prompt_name="query")
             timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    return statistics.median(timings), timings[max(0, int(round(0.95 * len(timings))) - 1)]
+    return percentile(timings, 0.5), percentile(timings, 0.95)
 
 
 def report(run: Run, extra: str = "") -> None:
@@ -218,7 +202,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.ao.quantization's notice
     warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
     torch.set_num_threads(THREADS)
-    print(f"machine: {cpu_description()}")
+    print(f"machine: {describe_machine()}; torch {torch.__version__}, {THREADS} threads")
     print(f"start: {load_average()}")
     model = SentenceTransformer(str(provision_e5_model(args.model_dir).model_dir), device="cpu")
     passages = load_passages(args.passages)
@@ -264,8 +248,7 @@ def main() -> None:
         p50, p95 = query_latency(quantized, args.query_repeats)
         print(f"  single query latency: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak_mb:.0f} MB; end: {load_average()}")
+    print(f"peak RSS {peak_rss_mb():.0f} MB; end: {load_average()}")
 
 
 if __name__ == "__main__":

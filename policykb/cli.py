@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from policykb.assembly import PolicyKB
+from policykb.cli_users import users_app
 from policykb.settings import Settings, load_settings
 from push_rules import cli as push_cli
 from push_rules.cli import push_app
@@ -26,6 +27,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(push_app, name="push")
 es_app = typer.Typer(help="Elasticsearch 后端：连接与映射检查", no_args_is_help=True)
 app.add_typer(es_app, name="es")
+app.add_typer(users_app, name="users")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     qa_related_count: int = Field(3, ge=0, le=10, description="Related policies listed with an answer or a refusal.")
     conversation_max_turns: int = Field(10, ge=1, description="Turns kept per conversation for follow-up questions.")
     conversation_max_count: int = Field(10000, ge=1, description="Conversations kept; the least recently used are dropped beyond this.")
+    session_lifetime_hours: int = Field(8, ge=1, description="Hours a login stays valid; the session cookie expires then.")
+    session_cookie_secure: str = Field("auto", pattern="^(auto|always|never)$", description="Secure flag of the session cookie: `auto` (when the request came over HTTPS), `always` (behind a TLS-terminating proxy) or `never`.")
+    rate_limit_ask_per_minute: int = Field(30, ge=0, description="Questions (/api/ask, /api/ask/stream, /ask) one client IP may ask per minute (burst up to this, then the steady rate); 0 turns the limit off.")
+    rate_limit_login_per_minute: int = Field(10, ge=0, description="Login attempts one client IP may make per minute; 0 turns the limit off.")
     push: PushSettings = Field(
         default_factory=PushSettings,
         description="Targeted push: database, webhook, SMTP and worker settings (`POLICYKB_PUSH__<NAME>`).",

@@ -43,7 +43,7 @@ def section_label(passage: Passage, quote_text: str = "") -> str:
 
 def attribution(quote: Quote) -> str:
     passage = quote.passage
-    note = "（该政策尚未施行）" if passage.status == "尚未施行" else ""
+    note = {"尚未施行": "（该政策尚未施行）", "已失效": "（该政策已失效，仅供参考）"}.get(passage.status, "")
     return f"根据{source_name(passage)}{section_label(passage, quote.answer_text)}{note}："
 
 

@@ -62,3 +62,24 @@ class RunningServer:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def create_account(data_dir: Path, username: str, role: str, password: str, enterprise_id: int | None = None) -> str:
+    """Create a user in ``data_dir`` (before or while the server runs) and return an API token for it."""
+    from webui.accounts import AccountStore, Role
+    from webui.api_tokens import TokenStore
+
+    store = AccountStore.for_data_dir(data_dir)
+    try:
+        user = store.create_user(username, password, Role(role), enterprise_id)
+        return TokenStore(store).create(user.id, "tests")[1]
+    finally:
+        store.close()
+
+
+def login(url: str, username: str, password: str) -> httpx.Client:
+    """An httpx client signed in through the real /login form (it keeps the session cookie)."""
+    client = httpx.Client(base_url=url, timeout=300)
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 303, response.text
+    return client

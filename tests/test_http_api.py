@@ -1,4 +1,6 @@
-"""The HTTP API on a real server: health, upload (multipart, several files), search, document, delete, errors."""
+"""The HTTP API on a real server: health, upload (multipart, several files), search, document, delete, errors.
+
+Upload and delete are staff only: the tests use a staff API token (per-role checks live in tests/security/)."""
 
 from __future__ import annotations
 
@@ -6,12 +8,15 @@ import pytest
 import httpx
 
 from tests.conftest import MODEL_DIR
-from tests.helpers import RunningServer, cli_env
+from tests.helpers import RunningServer, cli_env, create_account
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    running = RunningServer(cli_env(tmp_path_factory.mktemp("api") / "data", MODEL_DIR))
+    data_dir = tmp_path_factory.mktemp("api") / "data"
+    token = create_account(data_dir, "staff", "staff", "staff-password")
+    running = RunningServer(cli_env(data_dir, MODEL_DIR))
+    running.staff_headers = {"Authorization": f"Bearer {token}"}
     yield running
     running.stop()
 
@@ -25,7 +30,7 @@ def uploaded(server, library):
         ("files", (txt.name, txt.read_bytes(), "text/plain")),
         ("files", ("空文件.txt", b"", "text/plain")),
     ]
-    response = httpx.post(server.url + "/api/documents", files=files, timeout=300)
+    response = httpx.post(server.url + "/api/documents", files=files, headers=server.staff_headers, timeout=300)
     assert response.status_code == 200, response.text
     return response.json()["results"]
 
@@ -69,7 +74,9 @@ def test_search_errors_are_422_in_chinese(server, params, message) -> None:
 
 
 def test_upload_of_only_bad_files_is_422(server) -> None:
-    response = httpx.post(server.url + "/api/documents", files=[("files", ("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "image/png"))])
+    response = httpx.post(
+        server.url + "/api/documents", files=[("files", ("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "image/png"))], headers=server.staff_headers
+    )
     assert response.status_code == 422
     assert response.json()["results"][0]["status"] == "rejected"
 
@@ -88,5 +95,6 @@ def test_openapi_and_home_page(server) -> None:
 
 def test_delete_document(server, uploaded) -> None:
     doc_id = uploaded[0]["doc_id"]
-    assert httpx.delete(f"{server.url}/api/documents/{doc_id}").status_code == 200
+    assert httpx.delete(f"{server.url}/api/documents/{doc_id}").status_code == 401
+    assert httpx.delete(f"{server.url}/api/documents/{doc_id}", headers=server.staff_headers).status_code == 200
     assert httpx.get(f"{server.url}/api/documents/{doc_id}").status_code == 404

@@ -13,6 +13,7 @@ from ingestion.service import IngestOutcome, IngestStatus
 from policykb.assembly import PolicyKB
 from webui.dependencies import get_kb
 from webui.errors import InvalidInput, NotFound
+from webui.roles import require_staff
 
 router = APIRouter(tags=["documents"])
 
@@ -35,7 +36,7 @@ async def _read_limited(upload: UploadFile, max_bytes: int) -> bytes | None:
     return b"".join(parts)
 
 
-@router.post("/api/documents", summary="上传政策文件（可多个）并入库")
+@router.post("/api/documents", summary="上传政策文件（可多个）并入库（仅工作人员）", dependencies=[Depends(require_staff)])
 async def upload_documents(
     kb: Annotated[PolicyKB, Depends(get_kb)],
     files: Annotated[list[UploadFile], File(description="PDF、DOCX、HTML、TXT、MD 文件")],
@@ -97,7 +98,7 @@ async def download_original(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: st
     return FileResponse(path, filename=filename)
 
 
-@router.delete("/api/documents/{doc_id}", summary="删除文档")
+@router.delete("/api/documents/{doc_id}", summary="删除文档（仅工作人员）", dependencies=[Depends(require_staff)])
 async def delete_document(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: str) -> dict[str, Any]:
     if not await run_in_threadpool(kb.store.delete_document, doc_id):
         raise NotFound(f"没有 ID 为 {doc_id} 的文档")

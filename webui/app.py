@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
@@ -15,7 +15,12 @@ from policykb.assembly import PolicyKB
 from push_rules.api import build_push_router
 from push_rules.cli import run_worker
 from policykb.settings import Settings
-from webui import api_ask, api_documents, api_search, feedback, page_ask, page_library, page_portal, page_staff, pages, roles
+from webui import api_ask, api_documents, api_search, api_tokens, audit, feedback, page_ask, page_library, page_portal, page_staff, pages, roles
+from webui.audit import AuditLog, AuditMiddleware
+from webui.csrf import CsrfMiddleware
+from webui.push_access import authorize_push
+from webui.rate_limit import TOO_MANY_LOGINS, AskRateLimitMiddleware, TokenBucketLimiter
+from webui.security_headers import SecurityHeadersMiddleware
 from webui.errors import install_error_handlers
 from webui.paths import STATIC_DIR
 
@@ -44,8 +49,19 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.kb = kb
+    roles.install_accounts(app, settings.data_dir)
+    app.state.audit = AuditLog.for_data_dir(settings.data_dir)
+    app.state.rate_limits = {
+        "ask": TokenBucketLimiter(settings.rate_limit_ask_per_minute),
+        "login": TokenBucketLimiter(settings.rate_limit_login_per_minute, TOO_MANY_LOGINS),
+    }
     install_error_handlers(app)
     roles.install_access_handler(app)
+    # Last added runs first: headers wrap everything, even a 429 or an error page.
+    app.add_middleware(AuditMiddleware)
+    app.add_middleware(CsrfMiddleware)
+    app.add_middleware(AskRateLimitMiddleware, limiter=app.state.rate_limits["ask"])
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/healthz", tags=["ops"], summary="健康检查")
     async def healthz() -> dict[str, Any]:
@@ -65,7 +81,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(page_staff.router)
     app.include_router(page_portal.router)
     app.include_router(roles.router)
+    app.include_router(api_tokens.router)
+    app.include_router(audit.router)
     app.include_router(feedback.router)
-    app.include_router(build_push_router(kb.push))
+    app.include_router(build_push_router(kb.push), dependencies=[Depends(authorize_push)])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

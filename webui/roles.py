@@ -1,12 +1,15 @@
-"""Who is asking: a PLACEHOLDER role boundary until the accounts issue (argon2 passwords, sessions, CSRF).
+"""Who is asking: the signed-in account (session cookie or API token) and the role checks pages and APIs depend on.
 
-For now a demo ``/login`` page lets a visitor *pick* a role — 工作人员 (staff) or 企业用户 (an enterprise, by id) —
-and stores it in an HMAC-signed cookie. Nothing here checks a password: it separates what each role sees and lets
-the browser tests prove that an enterprise user cannot open the staff console. The accounts work replaces this one
-module: keep :func:`current_identity`, :func:`require_staff` and :func:`require_enterprise` and their meaning.
+Roles: 访客 (anonymous: Q&A and policy library), 企业用户 (its own enterprise only), 工作人员 (upload, metadata,
+rules, publish) and 管理员 (everything staff may do, plus the audit log). Accounts live in
+:mod:`webui.accounts`; ``policykb users create --role admin`` makes the first one.
 
-The signing key is a random secret kept in ``<data_dir>/session_secret`` (made on first use, mode 0600), so
-sessions survive a restart and no setting is needed for the demo.
+A session is an HMAC-signed cookie holding the user id and the time it was issued; it is HttpOnly, SameSite=Lax,
+Secure over HTTPS (setting ``session_cookie_secure``) and expires after ``session_lifetime_hours``. Every request
+re-reads the account, so a disabled user is out at once. The signing key is a random secret kept in
+``<data_dir>/session_secret`` (mode 0600), so sessions survive a restart.
+
+``Authorization: Bearer pkb_…`` (an API token, :mod:`webui.api_tokens`) acts as the token's user.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import hmac
 import json
 import os
 import secrets
-import threading
+import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -26,32 +29,45 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-COOKIE_NAME = "policykb_role"
-_COOKIE_MAX_AGE = 8 * 3600
+from webui.accounts import AccountStore, Role, User
+
+COOKIE_NAME = "policykb_session"
+
+__all__ = ["AccessDenied", "Identity", "Role", "current_identity", "require_admin", "require_enterprise", "require_signed_in", "require_staff", "remember"]
 
 
-class Role(str, Enum):
-    VISITOR = "visitor"
-    STAFF = "staff"
-    ENTERPRISE = "enterprise"
-
-    @property
-    def label(self) -> str:
-        return {"visitor": "访客", "staff": "工作人员", "enterprise": "企业用户"}[self.value]
+class CookieSecureMode(str, Enum):
+    AUTO = "auto"  # Secure when the request came over HTTPS
+    ALWAYS = "always"
+    NEVER = "never"
 
 
 @dataclass(frozen=True)
 class Identity:
     role: Role = Role.VISITOR
     enterprise_id: int | None = None  # an enterprise user without a profile yet has none
+    user_id: int | None = None
+    username: str | None = None
+
+    @classmethod
+    def of(cls, user: User) -> Identity:
+        return cls(user.role, user.enterprise_id, user.id, user.username)
 
     @property
     def is_staff(self) -> bool:
-        return self.role is Role.STAFF
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
 
     @property
     def is_enterprise(self) -> bool:
         return self.role is Role.ENTERPRISE
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user_id is not None
 
 
 class AccessDenied(Exception):
@@ -62,6 +78,10 @@ class AccessDenied(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class NotSignedIn(AccessDenied):
+    status_code = 401
 
 
 class CookieSigner:
@@ -84,86 +104,162 @@ class CookieSigner:
     def _mac(self, payload: bytes) -> str:
         return hmac.new(self._secret, payload, hashlib.sha256).hexdigest()
 
-    def dumps(self, identity: Identity) -> str:
-        payload = base64.urlsafe_b64encode(json.dumps({"r": identity.role.value, "e": identity.enterprise_id}).encode())
+    def dumps(self, user_id: int, issued_at: float | None = None) -> str:
+        payload = base64.urlsafe_b64encode(json.dumps({"u": user_id, "t": int(issued_at or time.time())}).encode())
         return f"{payload.decode()}.{self._mac(payload)}"
 
-    def loads(self, value: str) -> Identity:
+    def loads(self, value: str, max_age_seconds: float) -> int | None:
+        """The user id in a valid, unexpired cookie value, else None."""
         payload, _, mac = value.partition(".")
         if not mac or not hmac.compare_digest(mac, self._mac(payload.encode())):
-            return Identity()
+            return None
         try:
             data = json.loads(base64.urlsafe_b64decode(payload.encode()))
-            enterprise_id = data.get("e")
-            return Identity(Role(data["r"]), int(enterprise_id) if enterprise_id is not None else None)
+            if time.time() - float(data["t"]) > max_age_seconds:
+                return None
+            return int(data["u"])
         except (ValueError, KeyError, TypeError):
-            return Identity()
+            return None
 
 
-_signer_lock = threading.Lock()
+def install_accounts(app: FastAPI, data_dir: Path) -> None:
+    """Open the account store, the token store and the cookie signer once, where the app is assembled."""
+    from webui.api_tokens import TokenStore
+
+    app.state.accounts = AccountStore.for_data_dir(data_dir)
+    app.state.tokens = TokenStore(app.state.accounts)
+    app.state.cookie_signer = CookieSigner.for_data_dir(data_dir)
 
 
-def _signer(request: Request) -> CookieSigner:
+def _lookup_identity(request: Request) -> Identity:
     state = request.app.state
-    with _signer_lock:
-        if getattr(state, "cookie_signer", None) is None:
-            state.cookie_signer = CookieSigner.for_data_dir(state.kb.settings.data_dir)
-    return state.cookie_signer
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        user = state.tokens.user_for(authorization[7:].strip())
+        if user is None:
+            request.state.identity = Identity()  # the error page itself is then rendered for a visitor
+            raise NotSignedIn("API 令牌无效或已被吊销。")
+        return Identity.of(user)
+    value = request.cookies.get(COOKIE_NAME)
+    if not value:
+        return Identity()
+    max_age = state.kb.settings.session_lifetime_hours * 3600
+    user_id = state.cookie_signer.loads(value, max_age)
+    user = state.accounts.get(user_id) if user_id is not None else None
+    return Identity.of(user) if user is not None and not user.disabled else Identity()
 
 
 def current_identity(request: Request) -> Identity:
-    value = request.cookies.get(COOKIE_NAME)
-    return _signer(request).loads(value) if value else Identity()
+    identity = getattr(request.state, "identity", None)
+    if identity is None:
+        identity = _lookup_identity(request)
+        request.state.identity = identity
+    return identity
+
+
+def require_signed_in(identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
+    if not identity.signed_in:
+        raise NotSignedIn("请先登录。")
+    return identity
 
 
 def require_staff(identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
     if not identity.is_staff:
-        raise AccessDenied("此页面仅供工作人员使用。如您是工作人员，请先以工作人员身份登录。")
+        if not identity.signed_in:
+            raise NotSignedIn("此功能仅供工作人员使用，请先以工作人员账号登录。")
+        raise AccessDenied("此页面仅供工作人员使用。如您是工作人员，请以工作人员账号登录。")
+    return identity
+
+
+def require_admin(identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
+    if not identity.is_admin:
+        if not identity.signed_in:
+            raise NotSignedIn("此功能仅供管理员使用，请先以管理员账号登录。")
+        raise AccessDenied("此页面仅供管理员使用。")
     return identity
 
 
 def require_enterprise(identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
     if not identity.is_enterprise:
-        raise AccessDenied("企业服务仅供企业用户使用，请先以企业用户身份登录。")
+        if not identity.signed_in:
+            raise NotSignedIn("企业服务仅供企业用户使用，请先以企业账号登录。")
+        raise AccessDenied("企业服务仅供企业用户使用，请以企业账号登录。")
     return identity
 
 
-def remember(request: Request, response: Response, identity: Identity) -> None:
-    """Put ``identity`` in the session cookie of ``response``."""
+def _cookie_secure(request: Request) -> bool:
+    mode = CookieSecureMode(request.app.state.kb.settings.session_cookie_secure)
+    return mode is CookieSecureMode.ALWAYS or (mode is CookieSecureMode.AUTO and request.url.scheme == "https")
+
+
+def _set_session_cookie(request: Request, response: Response, user_id: int) -> None:
     response.set_cookie(
-        COOKIE_NAME, _signer(request).dumps(identity), max_age=_COOKIE_MAX_AGE, httponly=True, samesite="lax", path="/"
+        COOKIE_NAME,
+        request.app.state.cookie_signer.dumps(user_id),
+        max_age=request.app.state.kb.settings.session_lifetime_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=_cookie_secure(request),
+        path="/",
     )
 
 
-# ---------------------------------------------------------------------------------------------- demo login page
+def remember(request: Request, response: Response, identity: Identity) -> None:
+    """Keep the signed-in user signed in; an enterprise user who just created its profile is linked to it.
+
+    The portal passes ``Identity(role, new_enterprise_id)``: the account is taken from the request, never from
+    ``identity``, so a caller cannot sign in as someone else through this function.
+    """
+    current = current_identity(request)
+    if current.user_id is None:
+        return
+    if current.is_enterprise and current.enterprise_id is None and identity.enterprise_id is not None:
+        request.app.state.accounts.link_enterprise(current.user_id, identity.enterprise_id)
+    _set_session_cookie(request, response, current.user_id)
+
+
+# ------------------------------------------------------------------------------------------------- login page
 
 router = APIRouter(include_in_schema=False)
+
+WRONG_LOGIN = "用户名或密码错误。"
+
+
+def _login_target(identity: Identity) -> str:
+    if identity.is_staff:
+        return "/staff"
+    if identity.is_enterprise:
+        return "/portal" if identity.enterprise_id is not None else "/portal/profile"
+    return "/"
 
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, identity: Annotated[Identity, Depends(current_identity)]) -> HTMLResponse:
     from webui.pages import render
 
-    enterprises = request.app.state.kb.push.list_enterprises(limit=200)
-    return render(request, "login.html", {"enterprises": enterprises, "current": identity})
+    return render(request, "login.html", {"current": identity, "error": None, "username": ""})
 
 
-@router.post("/login")
-async def login(
-    request: Request,
-    role: Annotated[str, Form()],
-    enterprise_id: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        chosen = Role(role)
-    except ValueError:
-        return RedirectResponse("/login", status_code=303)
-    identity = Identity(chosen, int(enterprise_id) if chosen is Role.ENTERPRISE and enterprise_id.isdigit() else None)
-    target = {Role.STAFF: "/staff", Role.ENTERPRISE: "/portal", Role.VISITOR: "/"}[chosen]
-    if identity.is_enterprise and identity.enterprise_id is None:
-        target = "/portal/profile"
-    response = RedirectResponse(target, status_code=303)
-    remember(request, response, identity)
+@router.post("/login", response_model=None)
+async def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "") -> Response:
+    from fastapi.concurrency import run_in_threadpool
+
+    from webui.pages import render
+    from webui.rate_limit import client_key
+
+    def again(message: str, status_code: int) -> Response:
+        context = {"current": current_identity(request), "error": message, "username": username}
+        return render(request, "login.html", context, status_code=status_code)
+
+    limiter = request.app.state.rate_limits["login"]
+    if not limiter.allow(client_key(request)):
+        return again(limiter.message, 429)
+    user = await run_in_threadpool(request.app.state.accounts.authenticate, username, password)
+    if user is None:
+        return again(WRONG_LOGIN, 401)
+    identity = Identity.of(user)
+    response = RedirectResponse(_login_target(identity), status_code=303)
+    _set_session_cookie(request, response, user.id)
     return response
 
 
@@ -178,7 +274,7 @@ def install_access_handler(app: FastAPI) -> None:
     @app.exception_handler(AccessDenied)
     async def access_denied(request: Request, error: AccessDenied) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": error.message}, status_code=403)
+            return JSONResponse({"detail": error.message}, status_code=error.status_code)
         from webui.pages import render
 
-        return render(request, "denied.html", {"message": error.message}, status_code=403)
+        return render(request, "denied.html", {"message": error.message}, status_code=error.status_code)

@@ -1,7 +1,8 @@
-"""The web UI's pieces without a browser: the role cookie, feedback storage, highlighting, metadata corrections."""
+"""The web UI's pieces without a browser: the session cookie, feedback storage, highlighting, metadata corrections."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -20,15 +21,20 @@ from webui.roles import CookieSigner, Identity, Role
 TEXT = "第一章 总则\n第一条 为了支持个体工商户发展，制定本条例。\n第二条 个体工商户可以申请创业担保贷款。"
 
 
-def test_role_cookie_round_trips_and_rejects_tampering(tmp_path: Path) -> None:
+def test_session_cookie_round_trips_expires_and_rejects_tampering(tmp_path: Path) -> None:
     signer = CookieSigner.for_data_dir(tmp_path)
-    value = signer.dumps(Identity(Role.ENTERPRISE, 7))
-    assert signer.loads(value) == Identity(Role.ENTERPRISE, 7)
-    forged = CookieSigner(b"another secret").dumps(Identity(Role.STAFF))
-    assert signer.loads(forged) == Identity()
-    assert signer.loads("garbage") == Identity()
-    assert CookieSigner.for_data_dir(tmp_path).loads(value).enterprise_id == 7  # the secret survives a restart
+    value = signer.dumps(7)
+    assert signer.loads(value, max_age_seconds=3600) == 7
+    assert signer.loads(signer.dumps(7, issued_at=time.time() - 7200), max_age_seconds=3600) is None  # expired
+    assert signer.loads(CookieSigner(b"another secret").dumps(1), max_age_seconds=3600) is None
+    assert signer.loads("garbage", max_age_seconds=3600) is None
+    assert CookieSigner.for_data_dir(tmp_path).loads(value, max_age_seconds=3600) == 7  # the secret survives a restart
     assert (tmp_path / "session_secret").stat().st_mode & 0o077 == 0
+
+
+def test_roles_admin_is_also_staff() -> None:
+    assert Identity(Role.ADMIN, user_id=1).is_staff and Identity(Role.ADMIN).is_admin
+    assert not Identity(Role.ENTERPRISE, 7, user_id=2).is_staff and not Identity().signed_in
 
 
 def test_feedback_is_stored_and_listed_newest_first(tmp_path: Path) -> None:

@@ -1,0 +1,179 @@
+"""User accounts: username, argon2 password hash, role, and the enterprise an enterprise user belongs to.
+
+Stored in ``<data_dir>/accounts.sqlite3`` (table ``users``); API tokens live in the same file (see
+:mod:`webui.api_tokens`). The plain password is never stored or logged: only its argon2id hash.
+
+Usage::
+
+    store = AccountStore(settings.data_dir / "accounts.sqlite3")
+    store.create_user("admin", "s3cret-pass", Role.ADMIN)
+    user = store.authenticate("admin", "s3cret-pass")  # None when wrong
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_PASSWORD_CHARS = 8
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    enterprise_id INTEGER,
+    created_at TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+"""
+
+
+class Role(str, Enum):
+    VISITOR = "visitor"
+    ENTERPRISE = "enterprise"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"visitor": "访客", "staff": "工作人员", "enterprise": "企业用户", "admin": "管理员"}[self.value]
+
+    @classmethod
+    def from_str(cls, value: str) -> Role:
+        try:
+            return cls(value)
+        except ValueError:
+            valid = "、".join(role.value for role in cls if role is not cls.VISITOR)
+            raise AccountError(f"未知角色“{value}”，可选：{valid}") from None
+
+
+class AccountError(ValueError):
+    """A user that cannot be created or changed as asked; the message is Chinese and says why."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: Role
+    enterprise_id: int | None
+    created_at: str
+    disabled: bool = False
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class AccountStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+        self._hasher = PasswordHasher()
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> AccountStore:
+        return cls(data_dir / "accounts.sqlite3")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def execute(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        """Run one statement under the store's lock (used by :mod:`webui.api_tokens`, which shares the file)."""
+        with self._lock:
+            return self._db.execute(sql, params)
+
+    @staticmethod
+    def _user(row: tuple[object, ...] | None) -> User | None:
+        if row is None:
+            return None
+        id_, username, role, enterprise_id, created_at, disabled = row
+        return User(int(id_), str(username), Role(role), int(enterprise_id) if enterprise_id is not None else None, str(created_at), bool(disabled))  # type: ignore[arg-type]
+
+    _COLUMNS = "id, username, role, enterprise_id, created_at, disabled"
+
+    def create_user(self, username: str, password: str, role: Role, enterprise_id: int | None = None) -> User:
+        """Create a user; :raises AccountError: for an empty or taken name, a short password, or a visitor role."""
+        username = username.strip()
+        if not username:
+            raise AccountError("用户名不能为空")
+        if len(password) < MIN_PASSWORD_CHARS:
+            raise AccountError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符")
+        if role is Role.VISITOR:
+            raise AccountError("访客无需账号")
+        if enterprise_id is not None and role is not Role.ENTERPRISE:
+            raise AccountError("只有企业用户可以关联企业")
+        try:
+            cursor = self.execute(
+                "INSERT INTO users (username, password_hash, role, enterprise_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                (username, self._hasher.hash(password), role.value, enterprise_id, _now()),
+            )
+        except sqlite3.IntegrityError:
+            raise AccountError(f"用户名“{username}”已存在") from None
+        user = self.get(int(cursor.lastrowid or 0))
+        assert user is not None
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        return self._user(self.execute(f"SELECT {self._COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone())
+
+    def get_by_username(self, username: str) -> User | None:
+        return self._user(self.execute(f"SELECT {self._COLUMNS} FROM users WHERE username = ?", (username.strip(),)).fetchone())
+
+    def list_users(self) -> list[User]:
+        rows = self.execute(f"SELECT {self._COLUMNS} FROM users ORDER BY id").fetchall()
+        return [user for row in rows if (user := self._user(row)) is not None]
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The user when ``password`` is right and the account is enabled, else None (same answer for a wrong name)."""
+        row = self.execute("SELECT id, password_hash FROM users WHERE username = ?", (username.strip(),)).fetchone()
+        if row is None:
+            # Hash anyway, so a wrong user name takes as long as a wrong password.
+            self._hasher.hash(password)
+            return None
+        try:
+            self._hasher.verify(row[1], password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if self._hasher.check_needs_rehash(row[1]):
+            self.execute("UPDATE users SET password_hash = ? WHERE id = ?", (self._hasher.hash(password), row[0]))
+        user = self.get(int(row[0]))
+        return user if user is not None and not user.disabled else None
+
+    def link_enterprise(self, user_id: int, enterprise_id: int) -> None:
+        """Link an enterprise user that has none yet to the enterprise profile it just created."""
+        self.execute(
+            "UPDATE users SET enterprise_id = ? WHERE id = ? AND role = ? AND enterprise_id IS NULL",
+            (enterprise_id, user_id, Role.ENTERPRISE.value),
+        )
+
+    def set_disabled(self, username: str, disabled: bool) -> bool:
+        cursor = self.execute("UPDATE users SET disabled = ? WHERE username = ?", (int(disabled), username.strip()))
+        return cursor.rowcount > 0
+
+    def set_password(self, username: str, password: str) -> bool:
+        if len(password) < MIN_PASSWORD_CHARS:
+            raise AccountError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符")
+        cursor = self.execute("UPDATE users SET password_hash = ? WHERE username = ?", (self._hasher.hash(password), username.strip()))
+        return cursor.rowcount > 0

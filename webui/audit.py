@@ -1,0 +1,182 @@
+"""Audit log of staff and admin actions: who uploaded, edited, published, retired or deleted what, and when.
+
+Append-only from the app's point of view: :class:`AuditLog` can only add and read entries, and SQLite triggers
+refuse any UPDATE or DELETE of ``audit_log`` (in ``<data_dir>/audit.sqlite3``). :class:`AuditMiddleware` writes an
+entry for every state-changing request a staff member or admin makes (whatever page or API made it), so no
+handler has to remember to. Admins read the log at ``/admin/audit`` (page) or ``GET /api/audit`` (JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from webui.roles import AccessDenied, Identity, current_identity, require_admin
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    username TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    status INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+"""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: str
+    username: str
+    role: str
+    action: str
+    target: str
+    detail: str
+    status: int
+
+
+class AuditLog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> AuditLog:
+        return cls(data_dir / "audit.sqlite3")
+
+    def record(self, username: str, role: str, action: str, target: str = "", detail: str = "", status: int = 200) -> None:
+        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO audit_log (at, username, role, action, target, detail, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (at, username, role, action, target, detail, status),
+            )
+
+    def entries(self, limit: int = 200, offset: int = 0) -> list[AuditEntry]:
+        """Newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, at, username, role, action, target, detail, status FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+        return [AuditEntry(*row) for row in rows]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# (method, path pattern, action); the named group ``target`` is what was acted on.
+_ID = r"(?P<target>[^/]+)"
+ACTIONS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (method, re.compile(f"^{pattern}$"), action)
+    for method, pattern, action in (
+        ("POST", "/api/documents", "上传文档"),
+        ("DELETE", f"/api/documents/{_ID}", "删除文档"),
+        ("POST", f"/staff/documents/{_ID}/metadata", "修改元数据"),
+        ("POST", f"/staff/documents/{_ID}/retire", "标记为已失效"),
+        ("POST", f"/staff/documents/{_ID}/rules", "保存申报条件规则"),
+        ("PUT", f"/api/policies/{_ID}/rules", "保存申报条件规则"),
+        ("POST", f"/staff/documents/{_ID}/publish", "发布并推送"),
+        ("POST", f"/api/policies/{_ID}/publish", "发布并推送"),
+        ("POST", "/api/enterprises", "创建企业"),
+        ("PUT", f"/api/enterprises/{_ID}", "修改企业信息"),
+        ("PATCH", f"/api/enterprises/{_ID}", "修改企业信息"),
+        ("DELETE", f"/api/enterprises/{_ID}", "删除企业"),
+        ("POST", "/api/tokens", "创建 API 令牌"),
+        ("DELETE", f"/api/tokens/{_ID}", "吊销 API 令牌"),
+    )
+)
+_READ_ONLY = {"GET", "HEAD", "OPTIONS"}
+_NOT_AUDITED = {"/login", "/logout"}
+
+
+def describe(method: str, path: str) -> tuple[str, str]:
+    """(action, target) of a state-changing request; unknown ones are logged as ``其他操作`` with their path."""
+    for known_method, pattern, action in ACTIONS:
+        if method == known_method and (match := pattern.match(path)):
+            return action, match.groupdict().get("target") or ""
+    return "其他操作", f"{method} {path}"
+
+
+def _upload_detail(body: bytes) -> str:
+    try:
+        results = json.loads(body)["results"]
+        return "；".join(f"{r.get('title') or r.get('path') or ''}（{r.get('status')}，{r.get('doc_id') or '-'}）" for r in results)
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
+class AuditMiddleware:
+    """Record each state-changing request of a staff member or admin, with its outcome status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in _READ_ONLY or scope["path"] in _NOT_AUDITED:
+            await self.app(scope, receive, send)
+            return
+        try:
+            identity = current_identity(Request(scope))
+        except AccessDenied:
+            identity = Identity()
+        if not identity.is_staff:
+            await self.app(scope, receive, send)
+            return
+        action, target = describe(scope["method"], scope["path"])
+        status = 500
+        body = bytearray()
+        keep_body = action == "上传文档"
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and keep_body and len(body) < 1_000_000:
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            detail = _upload_detail(bytes(body)) if keep_body else ""
+            scope["app"].state.audit.record(identity.username or "", identity.role.value, action, target, detail, status)
+
+
+# ------------------------------------------------------------------------------------------------------ routes
+
+router = APIRouter()
+Admin = Annotated[Identity, Depends(require_admin)]
+
+
+@router.get("/api/audit", tags=["admin"], summary="审计日志（仅管理员，最新在前）")
+async def audit_json(request: Request, _: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 200, offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    return {"entries": [asdict(e) for e in request.app.state.audit.entries(limit, offset)]}
+
+
+@router.get("/admin/audit", response_class=HTMLResponse, include_in_schema=False)
+async def audit_page(request: Request, _: Admin) -> HTMLResponse:
+    from webui.pages import render
+
+    return render(request, "admin/audit.html", {"entries": request.app.state.audit.entries(500, 0)})
