@@ -7,8 +7,10 @@ from contextlib import contextmanager
 
 from elasticsearch import ApiError, AuthenticationException, AuthorizationException, NotFoundError, TransportError
 
+from index.types import StoreError
 
-class ElasticsearchStoreError(RuntimeError):
+
+class ElasticsearchStoreError(StoreError):
     """Base class; ``status`` is the HTTP status the web app answers with."""
 
     status = 503

@@ -15,6 +15,12 @@ import numpy as np
 from ingestion.types import PolicyMetadata, current_status
 
 
+class StoreError(RuntimeError):
+    """The index backend failed. The message is for a person (Chinese); ``status`` is the HTTP status to answer with."""
+
+    status = 503
+
+
 @dataclass(frozen=True)
 class IndexedChunk:
     """One chunk as the store keeps it: text, position in its document, jieba tokens and embedding."""

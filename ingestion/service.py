@@ -15,7 +15,7 @@ from pathlib import Path
 
 from index.embedder import PolicyEmbedder
 from index.tokenizer import PolicyTokenizer
-from index.types import IndexedChunk, PolicyDocument, PolicyStore
+from index.types import IndexedChunk, PolicyDocument, PolicyStore, StoreError
 from ingestion.chunker import PolicyChunker
 from ingestion.metadata import PolicyMetadataExtractor
 from ingestion.readers import read_document
@@ -209,8 +209,11 @@ class IngestionService:
                 )
             )
         document.chunk_count = len(indexed)
-        self.store.replace_document(document, indexed)
         shown = Path(item.source).name if item.source.startswith("upload/") else item.source
+        try:
+            self.store.replace_document(document, indexed)
+        except StoreError as error:  # this document failed; the rest of the batch goes on, a re-run completes it
+            return IngestOutcome(shown, IngestStatus.REJECTED, document.doc_id, document.metadata.title, reason=f"写入索引失败：{error}")
         return IngestOutcome(shown, item.status, document.doc_id, document.metadata.title, len(indexed))
 
     def _keep_original(self, data: bytes, content_hash: str, suffix: str) -> str:

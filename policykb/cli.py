@@ -403,7 +403,13 @@ def worker(data_dir: DataDirOption = None) -> None:
 
 
 def main() -> None:
-    app(prog_name="policykb")
+    from index.types import StoreError
+
+    try:
+        app(prog_name="policykb")
+    except StoreError as error:  # e.g. Elasticsearch down or refusing credentials: a message, not a traceback
+        err.print(f"[red]错误：[/red]{error}")
+        sys.exit(2)
 
 
 if __name__ == "__main__":
