@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,15 +35,20 @@ class ModeReport:
     latency_ms_p95: float = 0.0
 
 
-def load_questions(path: Path) -> list[EvalQuestion]:
-    questions = []
+def read_jsonl_rows(path: Path, error: type[ValueError] = EvalFileError) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-empty line; a line that is not JSON raises ``error`` naming it."""
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise EvalFileError(f"{path} 第 {number} 行不是合法的 JSON：{error.msg}") from None
+            yield number, json.loads(line)
+        except json.JSONDecodeError as failure:
+            raise error(f"{path} 第 {number} 行不是合法的 JSON：{failure.msg}") from None
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    questions = []
+    for number, row in read_jsonl_rows(path):
         gold = row.get("doc_paths") or ([row["doc_path"]] if row.get("doc_path") else [])
         if not row.get("question") or not gold:
             raise EvalFileError(f"{path} 第 {number} 行缺少 question 或 doc_path/doc_paths 字段")

@@ -107,7 +107,7 @@ class PolicyEmbeddingRetriever:
 class WeightedRankFusion:
     """Weighted reciprocal rank fusion: score = Σ weight / (k + rank) over the rankings a chunk appears in."""
 
-    def __init__(self, k: int = 60, bm25_weight: float = 1.0, dense_weight: float = 1.0) -> None:
+    def __init__(self, k: int = 10, bm25_weight: float = 1.0, dense_weight: float = 0.5) -> None:
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
         self.k = k
@@ -219,9 +219,9 @@ class HybridSearcher:
         embedder: PolicyEmbedder,
         *,
         candidates: int = 100,
-        rrf_k: int = 60,
+        rrf_k: int = 10,
         bm25_weight: float = 1.0,
-        dense_weight: float = 1.0,
+        dense_weight: float = 0.5,
     ) -> None:
         self.store = store
         self.candidates = candidates

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from functools import cached_property, lru_cache
 from importlib import resources
 
-from ingestion.types import Evidence, PolicyMetadata, ValidityStatus
+from ingestion.types import Evidence, PolicyMetadata, ValidityStatus, current_status
 
 # slug -> (Chinese label, keywords). A keyword in the title counts TITLE_WEIGHT times one in the body.
 POLICY_TAGS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -1022,11 +1022,7 @@ class PolicyMetadataExtractor:
         field = _STATUS_FIELD_RE.search(doc.text, 0, min(len(doc.text), _HEAD_CHARS))
         if field and ("废止" in field.group("v") or "失效" in field.group("v")):
             return ValidityStatus.EXPIRED
-        if meta.expiry_date is not None and meta.expiry_date < today:
-            return ValidityStatus.EXPIRED
-        if meta.effective_date is not None and meta.effective_date > today:
-            return ValidityStatus.NOT_YET_IN_FORCE
-        return ValidityStatus.IN_FORCE
+        return current_status(meta, today)
 
     def _region(self, doc: _Document, title: _Found | None, issuer: _Found | None) -> _Found | None:
         for source in (title, issuer):

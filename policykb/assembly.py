@@ -33,10 +33,8 @@ def build_store(settings: Settings) -> PolicyStore:
 
         return SqlitePolicyStore(settings.index_path)
     if settings.index_backend == IndexBackend.ELASTICSEARCH:
-        try:
-            from index.elasticsearch_store import build_elasticsearch_store
-        except ImportError as error:
-            raise ConfigurationError("此版本尚未包含 Elasticsearch 后端，请把 POLICYKB_INDEX_BACKEND 设为 embedded") from error
+        from index.elasticsearch_store import build_elasticsearch_store
+
         return build_elasticsearch_store(settings)
     raise ConfigurationError(f"未知的索引后端：{settings.index_backend}")
 

@@ -18,14 +18,13 @@ Scores, over the answerable questions (a refusal counts as wrong):
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.evaluation import path_matches
+from index.evaluation import path_matches, read_jsonl_rows
 from qa.pipeline import PolicyAnswerer
 
 KEY_PART_RECALL = 0.8
@@ -63,13 +62,7 @@ class AnswerReport:
 
 def load_qa_items(path: Path) -> list[QaItem]:
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise QaEvalFileError(f"{path} 第 {number} 行不是合法的 JSON：{error.msg}") from None
+    for number, row in read_jsonl_rows(path, QaEvalFileError):
         if not row.get("question"):
             raise QaEvalFileError(f"{path} 第 {number} 行缺少 question 字段")
         gold = tuple(row.get("doc_paths") or ([row["doc_path"]] if row.get("doc_path") else []))
