@@ -7,6 +7,8 @@ PIP := $(BIN)/pip --disable-pip-version-check
 WHEELS := $(wildcard /opt/wheels)
 PIP_FIND := $(if $(WHEELS),--find-links $(WHEELS),)
 MODEL_DIR := models/multilingual-e5-small
+# The sample policies live in subfolders; policies_sample/README.md is their source list, not a policy.
+SAMPLE_DIRS := $(wildcard policies_sample/*/)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
@@ -30,7 +32,7 @@ $(MODEL_DIR)/policykb_model.json: $(VENV)/.installed
 install: $(VENV)/.installed $(MODEL_DIR)/policykb_model.json
 
 run: install
-	-$(BIN)/policykb ingest policies_sample --recursive
+	-$(BIN)/policykb ingest $(SAMPLE_DIRS) --recursive
 	$(BIN)/policykb serve --host $(HOST) --port $(PORT)
 
 test: install
