@@ -73,7 +73,8 @@ class PolicyEmbedder:
         passage_prefix: str = "passage: ",
         batch_size: int = 32,
         max_tokens: int = 256,
-        threads: int = 1,
+        threads: int = 2,
+        query_threads: int = 1,
         cache: EmbeddingCache | None = None,
     ) -> None:
         if batch_size <= 0:
@@ -84,6 +85,7 @@ class PolicyEmbedder:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.threads = threads
+        self.query_threads = query_threads
         self.cache = cache
         self._encode_lock = threading.Lock()
 
@@ -95,7 +97,6 @@ class PolicyEmbedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        torch.set_num_threads(self.threads)
         try:
             model = SentenceTransformer(self.model_name, device="cpu", local_files_only=True)
         except (OSError, ValueError) as error:
@@ -118,7 +119,7 @@ class PolicyEmbedder:
         self.embed_query("预热")
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([self.query_prefix + text])[0]
+        return self._encode([self.query_prefix + text], self.query_threads)[0]
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embeddings of ``texts`` (rows L2-normalised), using and filling the cache."""
@@ -129,15 +130,21 @@ class PolicyEmbedder:
         missing = list(dict.fromkeys(h for h in hashes if h not in known))
         if missing:
             by_hash = dict(zip(hashes, texts))
-            vectors = self._encode([self.passage_prefix + by_hash[h] for h in missing])
+            vectors = self._encode([self.passage_prefix + by_hash[h] for h in missing], self.threads)
             computed = dict(zip(missing, vectors))
             if self.cache:
                 self.cache.put_many(computed)
             known.update(computed)
         return np.vstack([known[h] for h in hashes]).astype(np.float32)
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str], threads: int) -> np.ndarray:
+        import torch
+
         with self._encode_lock:
+            # Batches use several threads; a single query uses one: on a busy machine more threads than free
+            # cores make a short query spin-wait tenfold longer.
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
             vectors = self._model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )

@@ -78,6 +78,7 @@ class PolicyKB:
             batch_size=settings.embedding_batch_size,
             max_tokens=settings.embedding_max_tokens,
             threads=settings.torch_threads,
+            query_threads=settings.query_torch_threads,
         )
         embedder.cache = EmbeddingCache(settings.data_dir / "embedding_cache.sqlite3", embedder.model_key)
         return embedder

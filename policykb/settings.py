@@ -35,10 +35,11 @@ class Settings(BaseSettings):
     embedding_passage_prefix: str = Field("passage: ", description="Prefix put before a passage before embedding it.")
     embedding_batch_size: int = Field(32, ge=1, description="Passages embedded per batch at ingestion.")
     embedding_max_tokens: int = Field(256, ge=16, le=512, description="Passages are truncated to this many model tokens.")
-    torch_threads: int = Field(
+    torch_threads: int = Field(2, ge=1, description="CPU threads torch uses to embed passages at ingestion.")
+    query_torch_threads: int = Field(
         1,
         ge=1,
-        description="CPU threads torch may use. 1 is the robust default: with more, a busy machine (the server answering while it ingests) slows query embedding tenfold through thread oversubscription.",
+        description="CPU threads torch uses to embed one query. 1 is robust: with more, a busy machine slows query embedding tenfold (thread oversubscription).",
     )
     chunk_max_chars: int = Field(400, ge=100, description="Upper bound of a chunk's length in characters.")
     chunk_min_chars: int = Field(80, ge=0, description="Chunks shorter than this are merged with a neighbour under the same heading.")

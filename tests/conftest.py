@@ -36,7 +36,7 @@ def embedder():
 
     if not MODEL_DIR.is_dir():
         pytest.fail(f"embedding model missing at {MODEL_DIR}: run `make install`")
-    return PolicyEmbedder(str(MODEL_DIR), threads=1)
+    return PolicyEmbedder(str(MODEL_DIR))
 
 
 @pytest.fixture()
