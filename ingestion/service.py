@@ -152,7 +152,7 @@ class IngestionService:
                 data = path.read_bytes()
             content_hash = hashlib.sha256(data).hexdigest()
             doc_id = doc_id_for(source)
-            existing = self.store.get_document(doc_id)
+            existing = self.store.describe_documents([doc_id]).get(doc_id)  # metadata only: no need for the text
             if existing is not None and existing.content_hash == content_hash:
                 return IngestOutcome(display, IngestStatus.UNCHANGED, doc_id, existing.metadata.title, existing.chunk_count)
             twin = self.store.find_by_hash(content_hash)
