@@ -61,7 +61,7 @@ from index.elasticsearch_mapping import (
     documents_mappings,
     index_settings,
 )
-from index.sqlite_store import metadata_from_json, metadata_to_json
+from index.sqlite_store import metadata_from_dict, metadata_to_json
 from index.types import ChunkHit, IndexedChunk, PolicyDocument, SearchFilters
 from ingestion.types import ValidityStatus
 
@@ -737,7 +737,7 @@ def _document_from_source(source: dict[str, Any]) -> PolicyDocument:
         content_hash=source["content_hash"],
         source_format=source["source_format"],
         text=source.get("text", ""),
-        metadata=metadata_from_json(json.dumps(source["metadata"], ensure_ascii=False)),
+        metadata=metadata_from_dict(source["metadata"]),
         ingested_at=source.get("ingested_at") or "",
         original_file=source.get("original_file"),
         chunk_count=int(source.get("chunk_count") or 0),

@@ -89,7 +89,12 @@ def metadata_to_json(metadata: PolicyMetadata) -> str:
 
 
 def metadata_from_json(raw: str) -> PolicyMetadata:
-    data = json.loads(raw)
+    return metadata_from_dict(json.loads(raw))
+
+
+def metadata_from_dict(stored: dict) -> PolicyMetadata:
+    """The inverse of ``json.loads(metadata_to_json(...))``; ``stored`` is not modified."""
+    data = dict(stored)
     for key in ("written_date", "publish_date", "effective_date", "expiry_date"):
         if data.get(key):
             data[key] = date.fromisoformat(data[key])
