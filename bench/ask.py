@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -23,15 +20,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.machine import describe_machine, percentile  # noqa: E402
+from bench.server import served  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "corpus" / "eval"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _questions(count: int) -> list[str]:
@@ -49,24 +41,8 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.data_dir / "index.sqlite3").is_file():
         sys.exit(f"{args.data_dir} has no index")
-    port = _free_port()
-    env = {**os.environ, "POLICYKB_DATA_DIR": str(args.data_dir), "POLICYKB_ANSWER_MODE": "extractive",
-           "HF_HUB_OFFLINE": "1", "OPENBLAS_NUM_THREADS": "1", "HAYSTACK_TELEMETRY_ENABLED": "False"}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "policykb"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                health = httpx.get(url + "/healthz", timeout=2).json()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    sys.exit("server did not start")
-                time.sleep(0.5)
+    with served(args.data_dir, POLICYKB_ANSWER_MODE="extractive", POLICYKB_RATE_LIMIT_ASK_PER_MINUTE="0") as server:
+        url, health = server.url, server.health
         questions = _questions(args.queries)
         with httpx.Client(base_url=url, timeout=60) as client:
             for question in questions[:10]:  # warm-up
@@ -103,9 +79,6 @@ def main() -> None:
             thread.join()
         elapsed = time.perf_counter() - started
         print(f"/api/ask, {args.clients} concurrent clients: {done} requests in {elapsed:.1f} s = {done / elapsed:.1f} requests/s")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

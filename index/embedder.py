@@ -6,14 +6,36 @@ import hashlib
 import os
 import sqlite3
 import threading
+from enum import Enum
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from index.storage_errors import classify_write_error
+
 
 class EmbeddingModelMissing(RuntimeError):
     """The configured embedding model is not on this machine (the product never downloads one)."""
+
+
+class EmbeddingPrecision(str, Enum):
+    AUTO = "auto"
+    FLOAT32 = "float32"
+    BFLOAT16 = "bfloat16"
+
+
+def cpu_runs_bfloat16_fast() -> bool:
+    """True where the CPU multiplies bfloat16 natively (AMX tiles or AVX512-BF16); elsewhere bfloat16 is emulated and slow."""
+    import torch
+
+    return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
+
+
+def resolve_precision(precision: EmbeddingPrecision) -> EmbeddingPrecision:
+    if precision is EmbeddingPrecision.AUTO:
+        return EmbeddingPrecision.BFLOAT16 if cpu_runs_bfloat16_fast() else EmbeddingPrecision.FLOAT32
+    return precision
 
 
 def text_hash(text: str) -> str:
@@ -27,14 +49,18 @@ class EmbeddingCache:
     """
 
     def __init__(self, path: Path, model_key: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._model_key = model_key
+        self._location = path.parent
         self._lock = threading.Lock()
-        self._connection = sqlite3.connect(path, check_same_thread=False, timeout=30.0)
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT, text_hash TEXT, vector BLOB, PRIMARY KEY (model, text_hash))"
-        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection = sqlite3.connect(path, check_same_thread=False, timeout=30.0)
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings (model TEXT, text_hash TEXT, vector BLOB, PRIMARY KEY (model, text_hash))"
+            )
+        except (OSError, sqlite3.Error) as error:
+            raise classify_write_error(error, self._location) or error
 
     def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -50,11 +76,12 @@ class EmbeddingCache:
         return found
 
     def put_many(self, vectors: dict[str, np.ndarray]) -> None:
-        with self._lock, self._connection:
-            self._connection.executemany(
-                "INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?,?,?)",
-                [(self._model_key, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
-            )
+        rows = [(self._model_key, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()]
+        try:
+            with self._lock, self._connection:
+                self._connection.executemany("INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?,?,?)", rows)
+        except sqlite3.Error as error:
+            raise classify_write_error(error, self._location) or error
 
 
 class PolicyEmbedder:
@@ -75,6 +102,7 @@ class PolicyEmbedder:
         max_tokens: int = 256,
         threads: int = 2,
         query_threads: int = 1,
+        precision: EmbeddingPrecision = EmbeddingPrecision.FLOAT32,
         cache: EmbeddingCache | None = None,
     ) -> None:
         if batch_size <= 0:
@@ -86,6 +114,7 @@ class PolicyEmbedder:
         self.max_tokens = max_tokens
         self.threads = threads
         self.query_threads = query_threads
+        self.precision = resolve_precision(precision)
         self.cache = cache
         self._encode_lock = threading.Lock()
 
@@ -105,6 +134,8 @@ class PolicyEmbedder:
                 f"（或 `policykb model provision`），或用 POLICYKB_EMBEDDING_MODEL 指向本地模型目录。"
             ) from error
         model.max_seq_length = self.max_tokens
+        if self.precision is EmbeddingPrecision.BFLOAT16:
+            model.to(torch.bfloat16)
         return model
 
     @property
@@ -113,7 +144,9 @@ class PolicyEmbedder:
 
     @property
     def model_key(self) -> str:
-        return f"{Path(self.model_name).name}|{self.max_tokens}"
+        # float32 keys keep their original form so existing caches stay valid.
+        suffix = "" if self.precision is EmbeddingPrecision.FLOAT32 else f"|{self.precision.value}"
+        return f"{Path(self.model_name).name}|{self.max_tokens}{suffix}"
 
     def warm_up(self) -> None:
         self.embed_query("预热")
@@ -148,4 +181,6 @@ class PolicyEmbedder:
             vectors = self._model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )
-        return np.asarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        # Normalised again in float32: a bfloat16 model's own normalisation leaves norms up to 0.5 % off 1.
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -200,7 +200,7 @@ def locate_source_file(source: SourceFile) -> Path:
     )
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):
@@ -215,7 +215,7 @@ def checked_source_file(source: SourceFile) -> Path:
     :raises ModelSourceError: if the package is missing or has another version, or the file's digest differs.
     """
     path = locate_source_file(source)
-    actual = _sha256_file(path)
+    actual = sha256_file(path)
     if actual != source.sha256:
         raise ModelSourceError(
             f"{path} has sha256 {actual}, expected {source.sha256} ({source.distribution}=={source.version}). "
@@ -504,7 +504,7 @@ def _output_files(folder: Path) -> dict[str, dict[str, Any]]:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
         if relative != MANIFEST_NAME:
-            files[relative] = {"sha256": _sha256_file(path), "size": path.stat().st_size}
+            files[relative] = {"sha256": sha256_file(path), "size": path.stat().st_size}
     return files
 
 
@@ -548,7 +548,7 @@ def _reuse_problem(folder: Path, manifest: dict[str, Any]) -> str | None:
         return f"files differ from the manifest ({sorted(actual ^ set(files))[:3]})"
     for relative, entry in files.items():
         path = folder / relative
-        if path.stat().st_size != entry.get("size") or _sha256_file(path) != entry.get("sha256"):
+        if path.stat().st_size != entry.get("size") or sha256_file(path) != entry.get("sha256"):
             return f"{relative} differs from the manifest"
     return None
 

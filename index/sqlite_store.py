@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.types import ChunkHit, IndexedChunk, PolicyDocument, SearchFilters
+from index.storage_errors import classify_write_error
+from index.types import ChunkHit, IndexedChunk, PolicyDocument, SearchFilters, StoreError
 from ingestion.types import Evidence, PolicyMetadata, ValidityStatus
 
 _SCHEMA = """
@@ -136,6 +137,7 @@ class _VectorMirror:
                 by_rowid = dict(connection.execute(f"SELECT rowid, embedding FROM chunks WHERE rowid IN ({marks})", batch).fetchall())
                 new_vectors.extend(np.frombuffer(by_rowid[r], dtype=np.float32) for r in batch if r in by_rowid)
             stacked = np.vstack(new_vectors).astype(np.float32)
+            stacked /= np.maximum(np.linalg.norm(stacked, axis=1, keepdims=True), 1e-12)  # scores are cosines
             matrix = stacked if matrix.size == 0 else np.vstack([matrix, stacked])
             rowids = np.concatenate([rowids, added[: len(stacked)]])
         order = np.argsort(rowids)
@@ -153,11 +155,14 @@ class SqlitePolicyStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute("PRAGMA synchronous=NORMAL")
-        self._connection.execute("PRAGMA foreign_keys=ON")
-        self._connection.executescript(_SCHEMA)
+        try:
+            self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._connection.execute("PRAGMA foreign_keys=ON")
+            self._connection.executescript(_SCHEMA)
+        except sqlite3.Error as error:
+            raise classify_write_error(error, path.parent) or StoreError(f"无法打开索引文件 {path}：{error}") from error
         self._vectors = _VectorMirror()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -347,18 +352,40 @@ class SqlitePolicyStore:
         )
 
     class _Transaction:
-        def __init__(self, connection: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error; a full or read-only disk becomes the clear error."""
+
+        def __init__(self, connection: sqlite3.Connection, location: Path) -> None:
             self.connection = connection
+            self.location = location
 
         def __enter__(self) -> sqlite3.Connection:
-            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                self.connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                self._raise_clear(error)
             return self.connection
 
-        def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
-            self.connection.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
+            if exc is None:
+                try:
+                    self.connection.execute("COMMIT")
+                    return
+                except sqlite3.Error as error:
+                    exc = error
+            # SQLite may already have rolled back by itself (e.g. on SQLITE_FULL).
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                self._raise_clear(exc)
+
+        def _raise_clear(self, error: sqlite3.Error) -> None:
+            clear = classify_write_error(error, self.location)
+            if clear is not None:
+                raise clear from error
+            raise error
 
     def _transaction(self) -> "SqlitePolicyStore._Transaction":
-        return SqlitePolicyStore._Transaction(self._connection)
+        return SqlitePolicyStore._Transaction(self._connection, self.path.parent)
 
 
 def _bump_generation(connection: sqlite3.Connection) -> None:

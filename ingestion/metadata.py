@@ -326,6 +326,7 @@ def normalize_doc_number(number: str) -> str:
     """Brackets around the year to 〔〕 and no whitespace around its parts: 内政办发[2023]5号 → 内政办发〔2023〕5号."""
     number = re.sub(r"[ \t\u3000]*[\[［（(【〔﹝][ \t\u3000]*(\d{4})[ \t\u3000]*[\]］）)】〕﹞][ \t\u3000]*", r"〔\1〕", number)
     number = re.sub(r"[ \t\u3000]*(第)?[ \t\u3000]*(\d+)[ \t\u3000]*号$", r"\1\2号", number)
+    number = re.sub(r"公告[ \t\u3000]*(\d{4})[ \t\u3000]*年", r"公告\1年", number)
     return re.sub(r"(\d{4})[ \t\u3000]*年[ \t\u3000]*第", r"\1年第", number).strip()
 
 

@@ -14,6 +14,7 @@ from enum import Enum
 from pathlib import Path
 
 from index.embedder import PolicyEmbedder
+from index.storage_errors import DataDirectoryUnwritable, classify_write_error
 from index.tokenizer import PolicyTokenizer
 from index.types import IndexedChunk, PolicyDocument, PolicyStore, StoreError
 from ingestion.chunker import PolicyChunker
@@ -104,20 +105,33 @@ class IngestionService:
     ) -> list[IngestOutcome]:
         files = list(expand_paths(paths, recursive))
         outcomes: list[IngestOutcome] = []
+        halted: DataDirectoryUnwritable | None = None  # once the disk refuses writes, the rest is not attempted
         for start in range(0, len(files), self.group_size):
-            sources = [(str(path.resolve()), path, None) for path in files[start : start + self.group_size]]
-            for outcome in self._ingest_group(sources):
+            group = files[start : start + self.group_size]
+            if halted is None:
+                group_outcomes, halted = self._ingest_group([(str(path.resolve()), path, None) for path in group])
+            else:
+                group_outcomes = [IngestOutcome(str(path), IngestStatus.REJECTED, reason=f"未处理：{halted}") for path in group]
+            for outcome in group_outcomes:
                 outcomes.append(outcome)
                 if on_outcome:
                     on_outcome(outcome)
         return outcomes
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestOutcome:
-        """Ingest an uploaded file; its source is ``upload/<name>``, so a re-upload of that name replaces it."""
-        safe_name = Path(name.replace("\\", "/")).name or "unnamed"
-        return self._ingest_group([(f"upload/{safe_name}", Path(safe_name), data)])[0]
+        """Ingest an uploaded file; its source is ``upload/<name>``, so a re-upload of that name replaces it.
 
-    def _ingest_group(self, sources: list[tuple[str, Path, bytes | None]]) -> list[IngestOutcome]:
+        Raises :class:`DataDirectoryUnwritable` when the data directory refuses the write (nothing was kept).
+        """
+        safe_name = Path(name.replace("\\", "/")).name or "unnamed"
+        outcomes, halted = self._ingest_group([(f"upload/{safe_name}", Path(safe_name), data)])
+        if halted is not None:
+            raise halted
+        return outcomes[0]
+
+    def _ingest_group(
+        self, sources: list[tuple[str, Path, bytes | None]]
+    ) -> tuple[list[IngestOutcome], DataDirectoryUnwritable | None]:
         prepared: list[_Prepared | IngestOutcome] = []
         first_in_group: dict[str, str] = {}  # content hash -> source, for twins within this group
         for source in sources:
@@ -131,14 +145,19 @@ class IngestionService:
                     )
             prepared.append(item)
         passages = [p for item in prepared if isinstance(item, _Prepared) for p in item.passages]
-        vectors = iter(self.embedder.embed_passages(passages)) if passages else iter(())
         outcomes: list[IngestOutcome] = []
-        for item in prepared:
-            if isinstance(item, IngestOutcome):
-                outcomes.append(item)
-                continue
-            outcomes.append(self._write(item, [next(vectors) for _ in item.passages]))
-        return outcomes
+        try:
+            vectors = iter(self.embedder.embed_passages(passages)) if passages else iter(())
+            for item in prepared:
+                if isinstance(item, IngestOutcome):
+                    outcomes.append(item)
+                    continue
+                outcomes.append(self._write(item, [next(vectors) for _ in item.passages]))
+        except DataDirectoryUnwritable as error:
+            for item in prepared[len(outcomes) :]:
+                outcomes.append(item if isinstance(item, IngestOutcome) else IngestOutcome(_shown(item.source), IngestStatus.REJECTED, reason=str(error)))
+            return outcomes, error
+        return outcomes, None
 
     def _prepare(self, source: str, path: Path, data: bytes | None) -> _Prepared | IngestOutcome:
         display = path.name if data is not None else str(path)
@@ -187,7 +206,10 @@ class IngestionService:
 
     def _write(self, item: _Prepared, vectors: list) -> IngestOutcome:  # type: ignore[type-arg]
         document = item.document
-        document.original_file = self._keep_original(item.original_bytes, document.content_hash, item.suffix)
+        try:
+            document.original_file = self._keep_original(item.original_bytes, document.content_hash, item.suffix)
+        except OSError as error:
+            raise classify_write_error(error, self.originals_dir) or error
         title_tokens = self.tokenizer.tokenize(document.metadata.title or "")
         section_tokens: dict[str, list[str]] = {}
         indexed = []
@@ -209,9 +231,11 @@ class IngestionService:
                 )
             )
         document.chunk_count = len(indexed)
-        shown = Path(item.source).name if item.source.startswith("upload/") else item.source
+        shown = _shown(item.source)
         try:
             self.store.replace_document(document, indexed)
+        except DataDirectoryUnwritable:
+            raise
         except StoreError as error:  # this document failed; the rest of the batch goes on, a re-run completes it
             return IngestOutcome(shown, IngestStatus.REJECTED, document.doc_id, document.metadata.title, reason=f"写入索引失败：{error}")
         return IngestOutcome(shown, item.status, document.doc_id, document.metadata.title, len(indexed))
@@ -223,9 +247,18 @@ class IngestionService:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_suffix(target.suffix + ".partial")
-            partial.write_bytes(data)
-            shutil.move(partial, target)
+            try:
+                partial.write_bytes(data)
+                shutil.move(partial, target)
+            except OSError:
+                partial.unlink(missing_ok=True)  # a full disk must not keep half a file
+                raise
         return str(relative)
+
+
+def _shown(source: str) -> str:
+    """How a source is named in outcomes: an upload by its file name, a file by its path."""
+    return Path(source).name if source.startswith("upload/") else source
 
 
 def passage_text(title: str | None, chunk: Chunk) -> str:

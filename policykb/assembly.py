@@ -79,6 +79,7 @@ class PolicyKB:
             max_tokens=settings.embedding_max_tokens,
             threads=settings.torch_threads,
             query_threads=settings.query_torch_threads,
+            precision=settings.embedding_precision,
         )
         embedder.cache = EmbeddingCache(settings.data_dir / "embedding_cache.sqlite3", embedder.model_key)
         return embedder
@@ -117,15 +118,37 @@ class PolicyKB:
         from qa.types import AnswerMode
 
         settings = self.settings
+        selector = SentenceSelector(
+            self.term_weights,
+            max_sentences=settings.qa_answer_max_sentences,
+            max_chars=settings.qa_answer_max_chars,
+            quote_max_chars=settings.qa_quote_max_chars,
+        )
+        extractive = ExtractiveAnswerGenerator(selector)
         if settings.answer_mode == AnswerMode.EXTRACTIVE:
-            selector = SentenceSelector(
-                self.term_weights,
-                max_sentences=settings.qa_answer_max_sentences,
-                max_chars=settings.qa_answer_max_chars,
-                quote_max_chars=settings.qa_quote_max_chars,
+            return extractive
+        if settings.answer_mode == AnswerMode.GENERATIVE:
+            from qa.chat_completions import ChatCompletionsClient
+            from qa.generative import GenerativeAnswerGenerator
+
+            try:
+                client = ChatCompletionsClient(
+                    settings.llm_base_url,
+                    settings.llm_model,
+                    api_key=settings.llm_api_key,
+                    timeout_s=settings.llm_timeout_s,
+                    temperature=settings.llm_temperature,
+                )
+            except ValueError as error:
+                raise ConfigurationError(f"POLICYKB_LLM_BASE_URL 无效：{error}") from None
+            return GenerativeAnswerGenerator(
+                client,
+                extractive,
+                max_sources=settings.llm_max_sources,
+                max_tokens=settings.llm_max_tokens,
+                min_sentence_support=settings.llm_min_sentence_support,
             )
-            return ExtractiveAnswerGenerator(selector)
-        raise ConfigurationError("生成式答复（answer_mode=generative）尚未实现，请把 POLICYKB_ANSWER_MODE 设为 extractive")
+        raise ConfigurationError(f"未知的答复方式：{settings.answer_mode}")
 
     @cached_property
     def term_weights(self) -> "TermWeights":
@@ -167,3 +190,7 @@ class PolicyKB:
             self.store.close()
         if "answerer" in self.__dict__:
             self.answerer.conversations.close()
+        if "answer_generator" in self.__dict__:
+            close = getattr(self.answer_generator, "close", None)
+            if close is not None:
+                close()  # the generative generator's HTTP connections

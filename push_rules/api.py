@@ -7,22 +7,31 @@ missing things are 404 with a Chinese ``detail``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from push_rules.errors import PushError, ValidationFailed
+from push_rules.profile import EnterpriseInput
 from push_rules.rules_schema import RULE_JSON_SCHEMA, parse_rule_text
 from push_rules.service import PushService
 from push_rules.validation import parse_model
 
 
+# Ids are 32-bit INTEGER columns (PostgreSQL): a larger number names nothing, and SQLite cannot even compare it
+# (OverflowError, a 500), so it is rejected as invalid input.
+MAX_ID = 2**31 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
+MAX_OFFSET = 2**63 - 1  # SQL's 64-bit OFFSET
+
+
 class SubscriptionInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    enterprise_id: int
+    enterprise_id: int = Field(ge=1, le=MAX_ID)
     kind: str
     value: str
 
@@ -36,6 +45,30 @@ class RulesInput(BaseModel):
 class ReadInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
     read: bool = True
+
+
+class PushErrorBody(BaseModel):
+    """The JSON body of a rejected push request."""
+
+    detail: str = Field(description="原因（中文）；多个问题以“；”连接")
+    errors: list[str] | None = Field(None, description="逐条列出的问题（请求体或规则不合法时）")
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "请求体无法解析（不是 UTF-8 编码的 JSON）",
+    404: "企业、订阅、消息或政策文件不存在",
+    422: "请求参数、请求体或规则不合法",
+}
+
+
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI of a body the handler reads as ``Any`` and validates itself (for Chinese messages): its model's schema."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+def _errors(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of the rejections a push endpoint answers with."""
+    return {code: {"model": PushErrorBody, "description": _ERROR_DESCRIPTIONS[code]} for code in status_codes}
 
 
 def _error(error: PushError) -> JSONResponse:
@@ -55,40 +88,40 @@ async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 def build_push_router(service: PushService) -> APIRouter:
     router = APIRouter(tags=["push"], default_response_class=JSONResponse)
 
-    @router.get("/api/enterprises")
-    async def list_enterprises(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> Any:
+    @router.get("/api/enterprises", responses=_errors(422))
+    async def list_enterprises(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Any:
         return await _call(service.list_enterprises, limit, offset)
 
-    @router.post("/api/enterprises", status_code=201)
+    @router.post("/api/enterprises", status_code=201, responses=_errors(400, 422), openapi_extra=_json_body(EnterpriseInput))
     async def create_enterprise(payload: Any = Body(...)) -> Any:
         return await _call(service.create_enterprise, payload if isinstance(payload, dict) else [])
 
-    @router.get("/api/enterprises/{enterprise_id}")
-    async def get_enterprise(enterprise_id: int) -> Any:
+    @router.get("/api/enterprises/{enterprise_id}", responses=_errors(404, 422))
+    async def get_enterprise(enterprise_id: PathId) -> Any:
         return await _call(service.get_enterprise, enterprise_id)
 
-    @router.put("/api/enterprises/{enterprise_id}")
-    async def replace_enterprise(enterprise_id: int, payload: Any = Body(...)) -> Any:
+    @router.put("/api/enterprises/{enterprise_id}", responses=_errors(400, 404, 422), openapi_extra=_json_body(EnterpriseInput))
+    async def replace_enterprise(enterprise_id: PathId, payload: Any = Body(...)) -> Any:
         return await _call(service.update_enterprise, enterprise_id, payload if isinstance(payload, dict) else [])
 
-    @router.patch("/api/enterprises/{enterprise_id}")
-    async def patch_enterprise(enterprise_id: int, payload: Any = Body(...)) -> Any:
+    @router.patch("/api/enterprises/{enterprise_id}", responses=_errors(400, 404, 422))
+    async def patch_enterprise(enterprise_id: PathId, payload: Any = Body(...)) -> Any:
         return await _call(service.update_enterprise, enterprise_id, payload if isinstance(payload, dict) else [], partial=True)
 
-    @router.delete("/api/enterprises/{enterprise_id}", status_code=204)
-    async def delete_enterprise(enterprise_id: int) -> Response:
+    @router.delete("/api/enterprises/{enterprise_id}", status_code=204, responses=_errors(404, 422))
+    async def delete_enterprise(enterprise_id: PathId) -> Response:
         result = await _call(service.delete_enterprise, enterprise_id)
         return result if isinstance(result, JSONResponse) else Response(status_code=204)
 
-    @router.get("/api/enterprises/{enterprise_id}/matches")
-    async def enterprise_matches(enterprise_id: int) -> Any:
+    @router.get("/api/enterprises/{enterprise_id}/matches", responses=_errors(404, 422))
+    async def enterprise_matches(enterprise_id: PathId) -> Any:
         return await _call(service.enterprise_matches, enterprise_id)
 
-    @router.get("/api/subscriptions")
-    async def list_subscriptions(enterprise_id: int) -> Any:
+    @router.get("/api/subscriptions", responses=_errors(404, 422))
+    async def list_subscriptions(enterprise_id: QueryId) -> Any:
         return await _call(service.list_subscriptions, enterprise_id)
 
-    @router.post("/api/subscriptions", status_code=201)
+    @router.post("/api/subscriptions", status_code=201, responses=_errors(400, 404, 422), openapi_extra=_json_body(SubscriptionInput))
     async def add_subscription(payload: Any = Body(...)) -> Any:
         def run() -> Any:
             data = parse_model(SubscriptionInput, payload)
@@ -96,17 +129,17 @@ def build_push_router(service: PushService) -> APIRouter:
 
         return await _call(run)
 
-    @router.delete("/api/subscriptions/{subscription_id}", status_code=204)
-    async def delete_subscription(subscription_id: int) -> Response:
+    @router.delete("/api/subscriptions/{subscription_id}", status_code=204, responses=_errors(404, 422))
+    async def delete_subscription(subscription_id: PathId) -> Response:
         result = await _call(service.delete_subscription, subscription_id)
         return result if isinstance(result, JSONResponse) else Response(status_code=204)
 
-    @router.get("/api/inbox")
-    async def inbox(enterprise_id: int, unread: bool = False, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> Any:
+    @router.get("/api/inbox", responses=_errors(404, 422))
+    async def inbox(enterprise_id: QueryId, unread: bool = False, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Any:
         return await _call(service.inbox, enterprise_id, unread_only=unread, limit=limit, offset=offset)
 
-    @router.post("/api/inbox/{message_id}/read")
-    async def mark_read(message_id: int, payload: Any = Body(default_factory=dict)) -> Any:
+    @router.post("/api/inbox/{message_id}/read", responses=_errors(400, 404, 422))
+    async def mark_read(message_id: PathId, payload: Any = Body(default_factory=dict)) -> Any:
         def run() -> Any:
             data = parse_model(ReadInput, payload or {})
             service.mark_read(message_id, data.read)
@@ -118,15 +151,15 @@ def build_push_router(service: PushService) -> APIRouter:
     async def rule_schema() -> Any:
         return RULE_JSON_SCHEMA
 
-    @router.get("/api/policies/{policy_id}/rules")
+    @router.get("/api/policies/{policy_id}/rules", responses=_errors(404, 422))
     async def get_rules(policy_id: str) -> Any:
         return await _call(service.get_rules, policy_id)
 
-    @router.post("/api/policies/{policy_id}/rules/suggest")
+    @router.post("/api/policies/{policy_id}/rules/suggest", responses=_errors(404, 422))
     async def suggest_rules(policy_id: str) -> Any:
         return await _call(service.suggest_rules, policy_id)
 
-    @router.put("/api/policies/{policy_id}/rules")
+    @router.put("/api/policies/{policy_id}/rules", responses=_errors(400, 404, 422), openapi_extra=_json_body(RulesInput))
     async def save_rules(policy_id: str, payload: Any = Body(...)) -> Any:
         def run() -> Any:
             data = parse_model(RulesInput, payload)
@@ -137,12 +170,12 @@ def build_push_router(service: PushService) -> APIRouter:
 
         return await _call(run)
 
-    @router.post("/api/policies/{policy_id}/publish")
+    @router.post("/api/policies/{policy_id}/publish", responses=_errors(404, 422))
     async def publish(policy_id: str) -> Any:
         result = await _call(service.publish, policy_id)
         return result if isinstance(result, JSONResponse) else result.as_dict()
 
-    @router.post("/api/policies/{policy_id}/match")
+    @router.post("/api/policies/{policy_id}/match", responses=_errors(404, 422))
     async def match(policy_id: str) -> Any:
         result = await _call(service.match_policy, policy_id)
         return result if isinstance(result, JSONResponse) else result.as_dict()

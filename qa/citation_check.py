@@ -2,12 +2,15 @@
 
 A "fact" is any figure the answer states: an amount, a percentage, a date, a count or a time limit (anything
 with a digit or a Chinese numeral followed by a unit). Figures in the attribution (文号, 第X条) come from the
-document's metadata and are not checked. Whatever the answer mode, a draft that fails is not shown as written.
+document's metadata and are not checked; figures of a cited document's title, 文号 and section count as supported,
+and citation markers ``[n]`` of generated answers are not figures. Whatever the answer mode, a draft that fails is
+not shown as written.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from qa.types import AnswerDraft
@@ -18,6 +21,7 @@ _FIGURE = re.compile(
 )
 _ATTRIBUTION = re.compile(r"^根据《[^》]*》(?:（[^）]*）)?[^：]{0,40}：")
 _SPACES = re.compile(r"\s+")
+_MARKER = re.compile(r"\[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,17 @@ class CitationReport:
 
 def _squash(text: str) -> str:
     return _SPACES.sub("", text)
+
+
+def stated_figures(text: str) -> list[str]:
+    """The figures ``text`` states (amounts, percentages, dates, counts, time limits); ``[n]`` markers are not figures."""
+    return [match.group(0) for match in _FIGURE.finditer(_MARKER.sub("", text))]
+
+
+def unsupported_figures(text: str, evidence: Iterable[str]) -> list[str]:
+    """The figures ``text`` states that none of the ``evidence`` texts contains (whitespace ignored)."""
+    joined = "\n".join(_squash(part) for part in evidence)
+    return [figure for figure in stated_figures(text) if _squash(figure) not in joined]
 
 
 class CitationChecker:
@@ -45,7 +60,10 @@ class CitationChecker:
             offset = quote.char_start - passage.char_start
             if passage.text[offset : offset + (quote.char_end - quote.char_start)] != quote.text:
                 bad_quotes.append(quote.text)
-        evidence = "".join(_squash(quote.text) for quote in draft.quotes)
+        evidence = [quote.text for quote in draft.quotes]
+        evidence += [
+            part for quote in draft.quotes for part in (quote.passage.title, quote.passage.doc_number, quote.passage.section) if part
+        ]
         body = _ATTRIBUTION.sub("", draft.text, count=1)
-        unsupported = [figure for figure in (m.group(0) for m in _FIGURE.finditer(body)) if _squash(figure) not in evidence]
+        unsupported = unsupported_figures(body, evidence)
         return CitationReport(not unsupported and not bad_quotes, tuple(unsupported), tuple(bad_quotes))

@@ -8,12 +8,15 @@ An unknown conversation id simply starts a new conversation.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -97,6 +100,12 @@ class ConversationStore:
 
     def append(self, conversation_id: str, turn: Turn) -> None:
         """Add a turn (creating the conversation if needed), then trim to the bounds."""
+        try:
+            self._append(conversation_id, turn)
+        except sqlite3.Error as error:  # e.g. a full disk: the answer still goes out, only the follow-up context is lost
+            logger.warning("conversation %s: turn not saved: %s", conversation_id, error)
+
+    def _append(self, conversation_id: str, turn: Turn) -> None:
         now = time.time()
         with self._lock, self._connection:
             connection = self._connection

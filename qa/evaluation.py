@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,11 +100,15 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] if ordered else 0.0
 
 
-def evaluate_answers(answerer: PolicyAnswerer, items: list[QaItem]) -> AnswerReport:
+def evaluate_answers(
+    answerer: PolicyAnswerer, items: list[QaItem], same_document: Callable[[str, str], bool] = path_matches
+) -> AnswerReport:
     """Run every question through the answerer (no conversation is kept) and score the answers.
 
     Answer accuracy is scored on rows with an extractive gold answer (``doc_path`` rows, as in ncp_dev); written
     answers of ``doc_paths`` rows (guangzhou_dev, third-party prose) are scored by citation only.
+    ``same_document(cited_path, gold_path)`` decides a citation (default: the same path; see
+    :class:`index.document_copies.CopyMatcher` for counting copies of the gold document too).
     """
     report = AnswerReport(questions=len(items))
     answered_ok = strict_ok = cited_ok = false_refusals = refusals = 0
@@ -121,7 +126,7 @@ def evaluate_answers(answerer: PolicyAnswerer, items: list[QaItem]) -> AnswerRep
         report.answerable += 1
         false_refusals += answer.refused
         top = answer.citations[0] if answer.citations and not answer.refused else None
-        cited_ok += top is not None and any(path_matches(top.path, gold) for gold in item.gold_paths)
+        cited_ok += top is not None and any(same_document(top.path, gold) for gold in item.gold_paths)
         if item.extractive_gold and item.answer:
             scored_answers += 1
             shown = "" if top is None else f"{answer.answer}\n{top.quote}"

@@ -1,13 +1,16 @@
 """The question-answering pipeline (Haystack) and :class:`PolicyAnswerer`, its entry point.
 
-normalise → rewrite follow-ups → hybrid retrieval → rerank → relevance gate → compose (extractive or, later,
+normalise → rewrite follow-ups → hybrid retrieval → rerank → relevance gate → compose (extractive or
 generative) → citation check. ``PolicyAnswerer`` validates the question, keeps the conversation and turns the
-pipeline's output into an :class:`qa.types.Answer`; ``ask_stream`` yields the same answer as events.
+pipeline's output into an :class:`qa.types.Answer`; ``ask_stream`` yields the same answer as events (with a
+generative generator, the model's text as it arrives, then the checked answer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +26,7 @@ from qa.query_normalizer import QueryNormalizer, QueryNormalizerComponent
 from qa.query_rewriter import FollowUpRewriter, QueryRewriterComponent
 from qa.refusal import GateDecision, RelevanceGate, distinct_documents, refusal_message, related_policy
 from qa.term_weights import TermWeights
-from qa.types import Answer, AnswerDraft, AnswerGenerator, Citation, RefusalReason
+from qa.types import Answer, AnswerDraft, AnswerGenerator, Citation, RefusalReason, StreamingAnswerGenerator
 
 UNSUPPORTED_ANSWER = "（自动生成的答复含有引用原文中没有的内容，已改为直接摘录原文）"
 
@@ -34,15 +37,23 @@ class QuestionRejected(ValueError):
 
 @component
 class AnswerComposer:
-    """Runs the configured :class:`AnswerGenerator` on the gate's passages (nothing when the gate refused)."""
+    """Runs the configured :class:`AnswerGenerator` on the gate's passages (nothing when the gate refused).
+
+    ``on_piece`` receives the text as it is generated, when the generator streams; ``compose=False`` skips the
+    generator (warm-up).
+    """
 
     def __init__(self, generator: AnswerGenerator) -> None:
         self.generator = generator
 
     @component.output_types(draft=AnswerDraft)
-    def run(self, question: str, decision: GateDecision) -> dict[str, Any]:
-        if decision.refusal_reason is not None or not decision.passages:
+    def run(
+        self, question: str, decision: GateDecision, on_piece: Callable[[str], None] | None = None, compose: bool = True
+    ) -> dict[str, Any]:
+        if not compose or decision.refusal_reason is not None or not decision.passages:
             return {"draft": AnswerDraft("", [])}
+        if on_piece is not None and isinstance(self.generator, StreamingAnswerGenerator):
+            return {"draft": self.generator.compose_streaming(question, decision.passages, on_piece)}
         return {"draft": self.generator.compose(question, decision.passages)}
 
 
@@ -60,7 +71,7 @@ class CitationGuard:
             return {"draft": draft, "report": report}
         good = [q for q in draft.quotes if q.text not in report.bad_quotes]
         text = UNSUPPORTED_ANSWER + "".join(quote_for_display(q.text) for q in good) if good else ""
-        return {"draft": AnswerDraft(text, good), "report": report}
+        return {"draft": AnswerDraft(text, good, draft.notice), "report": report}
 
 
 @dataclass(frozen=True)
@@ -123,7 +134,8 @@ class PolicyAnswerer:
         normalizer.normalizer.normalize("高企")
         ranker: PassageRanker = self.pipeline.get_component("ranker")  # type: ignore[assignment]
         ranker.term_weights.key_terms("预热")
-        self.ask("高企认定条件是什么？", record=False)  # the query embedder and the stores' caches too
+        # The query embedder and the stores' caches too; not the generator (a model endpoint may be slow or down).
+        self._ask("高企认定条件是什么？", None, None, record=False, compose=False)
 
     @property
     def gate(self) -> RelevanceGate:
@@ -152,6 +164,18 @@ class PolicyAnswerer:
 
         :raises QuestionRejected: for an empty or too long question.
         """
+        return self._ask(question, conversation_id, filters, record=record)
+
+    def _ask(
+        self,
+        question: str,
+        conversation_id: str | None,
+        filters: SearchFilters | None,
+        *,
+        record: bool,
+        on_piece: Callable[[str], None] | None = None,
+        compose: bool = True,
+    ) -> Answer:
         stripped = self.validate(question)
         conversation = self.conversations.open(conversation_id)
         result = self.pipeline.run(
@@ -159,6 +183,7 @@ class PolicyAnswerer:
                 "normalizer": {"question": stripped},
                 "rewriter": {"history": conversation.turns},
                 "retriever": {"filters": filters},
+                "composer": {"on_piece": on_piece, "compose": compose},
             },
             include_outputs_from={"rewriter", "ranker", "gate"},
         )
@@ -183,20 +208,60 @@ class PolicyAnswerer:
     ) -> Iterator[tuple[str, Any]]:
         """Events ``("answer", text piece)``…, then ``("citations", [...])``, then ``("done", answer JSON)``.
 
-        The answer is checked against its citations before its first piece is sent.
-        :raises QuestionRejected: before any event, for an empty or too long question.
+        Extractive: the answer is checked against its citations before its first piece is sent. Generative: the
+        pieces are the model's text as it arrives; ``done`` carries the checked answer, which replaces them (it may
+        differ: markers renumbered, or the extractive answer with a notice). When nothing was streamed (a refusal,
+        the model unavailable) the final answer is sent in pieces.
+        :raises QuestionRejected: on the first ``next()``, before any event, for an empty or too long question.
         """
-        answer = self.ask(question, conversation_id, filters)
-        for piece in split_for_stream(answer.answer):
-            yield "answer", piece
+        if not isinstance(self.generator, StreamingAnswerGenerator):
+            answer = self.ask(question, conversation_id, filters)
+            for piece in split_for_stream(answer.answer):
+                yield "answer", piece
+        else:
+            self.validate(question)
+            answer, streamed = yield from self._ask_streaming(question, conversation_id, filters)
+            if not streamed:
+                for piece in split_for_stream(answer.answer):
+                    yield "answer", piece
         yield "citations", [c.__dict__ for c in answer.citations]
         yield "done", answer.to_json()
+
+    def _ask_streaming(
+        self, question: str, conversation_id: str | None, filters: SearchFilters | None
+    ) -> Generator[tuple[str, Any], None, tuple[Answer, bool]]:
+        """Run the pipeline in a worker thread, yielding ``("answer", piece)`` as the generator produces pieces.
+
+        Returns (through ``yield from``) the finished answer and whether any piece was yielded.
+        """
+        pieces: queue.Queue[str | None] = queue.Queue()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["answer"] = self._ask(question, conversation_id, filters, record=True, on_piece=pieces.put)
+            except BaseException as error:  # re-raised in the caller's thread below
+                outcome["error"] = error
+            finally:
+                pieces.put(None)
+
+        worker = threading.Thread(target=work, name="answer-stream", daemon=True)
+        worker.start()
+        streamed = False
+        while (piece := pieces.get()) is not None:
+            streamed = True
+            yield "answer", piece
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["answer"], streamed
 
     def _answer(self, question: str, conversation_id: str, result: dict[str, Any]) -> Answer:
         decision: GateDecision = result["gate"]["decision"]
         draft: AnswerDraft = result["citation_check"]["draft"]
         search_query: str = result["rewriter"]["query"]
         mode = self.generator.mode.value
+        notice = draft.notice
         usable = [p.score for p in result["ranker"]["passages"] if self.gate.include_expired or not p.expired]
         relevance = round(max(usable, default=0.0), 4)
         if decision.refusal_reason is not None or not draft.text:
@@ -217,6 +282,7 @@ class PolicyAnswerer:
         cited = {c.doc_id for c in citations}
         related = distinct_documents(decision.related, self.limits.related_count, exclude=cited)
         return Answer(
-            question=question, answer=draft.text, citations=citations, refused=False, conversation_id=conversation_id,
-            related=[related_policy(p) for p in related], search_query=search_query, mode=mode, relevance=relevance,
+            question=question, answer=f"（{notice}）{draft.text}" if notice else draft.text, citations=citations,
+            refused=False, conversation_id=conversation_id, related=[related_policy(p) for p in related],
+            search_query=search_query, mode=mode, relevance=relevance, notice=notice,
         )

@@ -8,6 +8,7 @@ a tiny library too. Question words (哪些, 多少 …) weigh nothing.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 import time
@@ -19,6 +20,8 @@ from pathlib import Path
 
 from index.tokenizer import PolicyTokenizer
 from index.types import PolicyStore
+
+logger = logging.getLogger(__name__)
 
 _GENERAL_IDF_CAP = 14.0
 _RECHECK_SECONDS = 10.0  # how often the library's size is compared with the counted statistics
@@ -126,10 +129,14 @@ class TermWeights:
         path = self._cache_path()
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"fingerprint": list(fingerprint), "chunks": stats[0], "df": stats[1]}, ensure_ascii=False), encoding="utf-8")
-        temporary.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps({"fingerprint": list(fingerprint), "chunks": stats[0], "df": stats[1]}, ensure_ascii=False), encoding="utf-8")
+            temporary.replace(path)
+        except OSError as error:  # only a cache: a full or read-only disk costs a recount next start, nothing more
+            temporary.unlink(missing_ok=True)
+            logger.warning("term frequency cache not written: %s", error)
 
     def weight(self, term: str, stats: tuple[int, dict[str, int]] | None = None) -> float:
         """A term's weight in [0, 1]: mean of its normalised library IDF and general IDF."""

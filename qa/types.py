@@ -7,7 +7,7 @@ is chosen in ``policykb.assembly`` by the ``answer_mode`` setting.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Protocol, runtime_checkable
@@ -80,10 +80,15 @@ class Quote:
 
 @dataclass(frozen=True)
 class AnswerDraft:
-    """What a generator produced: the answer text and the quotes it is built from (first = main source)."""
+    """What a generator produced: the answer text and the quotes it is built from (first = main source).
+
+    ``notice`` tells the reader how the answer was made when that is not the configured way (e.g. the model was
+    unavailable and the answer is extractive instead); empty otherwise.
+    """
 
     text: str
     quotes: list[Quote]
+    notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ class Answer:
     search_query: str = ""  # the query actually searched (after normalisation and follow-up rewriting)
     relevance: float = 0.0  # relevance (0–1) of the best usable passage; refused below the refusal threshold
     mode: str = AnswerMode.EXTRACTIVE.value
+    notice: str = ""  # how the answer was made when not as configured (generative mode fell back, markers removed)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,4 +154,19 @@ class AnswerGenerator(Protocol):
         """
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
-        """The answer text in pieces as it is produced (their concatenation equals ``compose(...).text``)."""
+        """The answer text in pieces as it is produced.
+
+        Extractive: their concatenation equals ``compose(...).text``. Generative: the model's text as it arrives,
+        which ``compose`` then checks and may revise.
+        """
+
+
+@runtime_checkable
+class StreamingAnswerGenerator(AnswerGenerator, Protocol):
+    """A generator whose text arrives piece by piece (a language model): the pipeline forwards the pieces live."""
+
+    def compose_streaming(self, question: str, passages: list[Passage], on_piece: Callable[[str], None]) -> AnswerDraft:
+        """Like :meth:`compose`, calling ``on_piece`` with each piece of raw text as it arrives.
+
+        The pieces are a draft: the returned draft (checked, markers renumbered, or a fallback) is what to show.
+        """

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import httpx
@@ -44,10 +48,15 @@ class RunningServer:
             [POLICYKB, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
+        # Keep reading the log: once 64 KiB of it sit unread in the pipe, the server blocks on its next log line.
+        self.log: deque[str] = deque(maxlen=200)
+        self._reader = threading.Thread(target=self._read_log, name=f"server-log-{self.port}", daemon=True)
+        self._reader.start()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stdout.read()}")
+                self._reader.join(5)
+                raise RuntimeError(f"server exited: {''.join(self.log)}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
@@ -55,6 +64,17 @@ class RunningServer:
                 time.sleep(0.3)
         self.stop()
         raise RuntimeError("server did not come up in 120 s")
+
+    def _read_log(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.log.append(line)
+
+    def output(self) -> str:
+        """The server's last log lines (all of them once it has stopped)."""
+        if self.process.poll() is not None:
+            self._reader.join(5)
+        return "".join(self.log)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -83,3 +103,30 @@ def login(url: str, username: str, password: str) -> httpx.Client:
     response = client.post("/login", data={"username": username, "password": password})
     assert response.status_code == 303, response.text
     return client
+
+
+def assert_index_consistent(index_path: Path) -> tuple[int, int]:
+    """Every document has exactly its chunks, no chunk is orphaned, the FTS index matches; returns (documents, chunks)."""
+    db = sqlite3.connect(index_path)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        documents = db.execute("SELECT doc_id, chunk_count FROM documents").fetchall()
+        for doc_id, chunk_count in documents:
+            assert db.execute("SELECT count(*) FROM chunks WHERE doc_id = ?", (doc_id,)).fetchone()[0] == chunk_count
+            assert db.execute("SELECT count(*) FROM chunks WHERE doc_id = ? AND embedding IS NULL", (doc_id,)).fetchone()[0] == 0
+        orphans = db.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)").fetchone()[0]
+        fts_rows = db.execute("SELECT count(*) FROM chunk_fts").fetchone()[0]
+        chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        assert orphans == 0 and fts_rows == chunks
+        return len(documents), chunks
+    finally:
+        db.close()
+
+
+def sse_events(text: str) -> list[tuple[str, object]]:
+    """(event name, decoded JSON data) of each block of a Server-Sent Events body."""
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events

@@ -14,7 +14,7 @@ import pytest
 from ingestion.service import IngestStatus
 from policykb.assembly import PolicyKB
 from tests.conftest import MODEL_DIR
-from tests.helpers import POLICYKB, cli_env
+from tests.helpers import POLICYKB, assert_index_consistent, cli_env
 
 
 @pytest.fixture()
@@ -103,18 +103,6 @@ def test_bad_files_are_rejected_with_reasons_and_the_rest_ingested(kb, tmp_path,
     assert kb.store.count_documents() == 1
 
 
-def _consistent(index_path: Path) -> tuple[int, int]:
-    db = sqlite3.connect(index_path)
-    documents = db.execute("SELECT doc_id, chunk_count FROM documents").fetchall()
-    for doc_id, chunk_count in documents:
-        assert db.execute("SELECT count(*) FROM chunks WHERE doc_id = ?", (doc_id,)).fetchone()[0] == chunk_count
-    orphans = db.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)").fetchone()[0]
-    fts_rows = db.execute("SELECT count(*) FROM chunk_fts").fetchone()[0]
-    chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-    assert orphans == 0 and fts_rows == chunks
-    return len(documents), chunks
-
-
 def test_kill_9_mid_ingest_leaves_a_consistent_index_and_a_rerun_completes(tmp_path, library) -> None:
     folder = tmp_path / "ncp"
     folder.mkdir()
@@ -139,8 +127,8 @@ def test_kill_9_mid_ingest_leaves_a_consistent_index_and_a_rerun_completes(tmp_p
     assert process.poll() is None, "ingest finished before it could be killed; use more files"
     process.send_signal(signal.SIGKILL)
     process.wait()
-    documents, _ = _consistent(index_path)
+    documents, _ = assert_index_consistent(index_path)
     assert 5 <= documents < len(files)
     rerun = subprocess.run([POLICYKB, "ingest", str(folder)], env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
-    assert _consistent(index_path)[0] == len(files)
+    assert assert_index_consistent(index_path)[0] == len(files)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -16,7 +17,7 @@ from index.types import SearchFilters
 from policykb.assembly import PolicyKB
 from qa.pipeline import QuestionRejected
 from webui.dependencies import get_kb
-from webui.errors import InvalidInput
+from webui.errors import InvalidInput, error_responses
 
 router = APIRouter(tags=["ask"])
 
@@ -45,11 +46,22 @@ class AskRequest(BaseModel):
     filters: AskFilters | None = None
 
 
+# One Server-Sent Event of /api/ask/stream, as OpenAPI 3.1 describes the items of a text/event-stream.
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "event": {"enum": ["answer", "citations", "done"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["event", "data"],
+}
+
+
 def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@router.post("/api/ask", summary="智能问答：带条文出处的答复，无依据时如实拒答")
+@router.post("/api/ask", summary="智能问答：带条文出处的答复，无依据时如实拒答", responses=error_responses(400, 403, 422, 429))
 async def ask(kb: Annotated[PolicyKB, Depends(get_kb)], request: AskRequest) -> dict[str, Any]:
     filters = request.filters.to_search_filters() if request.filters else None
     try:
@@ -62,7 +74,15 @@ async def ask(kb: Annotated[PolicyKB, Depends(get_kb)], request: AskRequest) -> 
 @router.get(
     "/api/ask/stream",
     summary="智能问答（Server-Sent Events）：先逐段推送答复，再推送引用",
-    description="事件依次为 answer（data: {\"delta\": 文本片段}）、citations（引用列表）、done（完整答复 JSON）。",
+    description=(
+        "事件依次为 answer（data: {\"delta\": 文本片段}）、citations（引用列表）、done（完整答复 JSON）。"
+        "生成式模式下 answer 是模型逐字生成的草稿，done 中的 answer 是核对出处后的最终答复，两者不同时以 done 为准。"
+    ),
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "Server-Sent Events 事件流", "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}},
+        **error_responses(422, 429),
+    },
 )
 async def ask_stream(
     kb: Annotated[PolicyKB, Depends(get_kb)],
@@ -77,14 +97,18 @@ async def ask_stream(
 ) -> StreamingResponse:
     filters = AskFilters(region=region, issuer=issuer, status=status, tag=tag, date_from=date_from, date_to=date_to)
     search_filters = filters.to_search_filters()
+    events = kb.answerer.ask_stream(question, conversation_id, search_filters)
     try:
-        # The answer is checked against its citations before anything is sent; errors still get a proper 422.
-        events = await run_in_threadpool(lambda: list(kb.answerer.ask_stream(question, conversation_id, search_filters)))
+        # The first event is awaited before the response starts, so a rejected question or a failing search still
+        # gets a proper error status (extractive answers are checked before their first piece is sent).
+        first = await run_in_threadpool(next, events)
     except QuestionRejected as error:
         raise InvalidInput(str(error)) from None
 
     def body() -> Iterator[str]:
-        for event, data in events:
+        # Starlette runs this iterator in its thread pool: each event goes out as soon as the pipeline yields it
+        # (in generative mode, the model's tokens as they arrive).
+        for event, data in itertools.chain([first], events):
             yield _sse(event, {"delta": data} if event == "answer" else data)
 
     return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -8,16 +8,32 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel
 
+from index.storage_errors import DataDirectoryUnwritable
 from ingestion.service import IngestOutcome, IngestStatus
 from policykb.assembly import PolicyKB
-from webui.dependencies import get_kb
-from webui.errors import InvalidInput, NotFound
+from webui.dependencies import Offset, get_kb
+from webui.errors import ErrorBody, InvalidInput, NotFound, error_responses
 from webui.roles import require_staff
 
 router = APIRouter(tags=["documents"])
 
 MAX_FILES_PER_UPLOAD = 50
+# The original is served with the media type of the format it was read as, not one guessed from the uploaded name.
+ORIGINAL_MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html",
+    "txt": "text/plain",
+    "md": "text/markdown",
+}
+
+
+class UploadResults(BaseModel):
+    """One outcome per uploaded file (stored, unchanged or rejected, with the reason)."""
+
+    results: list[dict[str, Any]]
 
 
 def _outcome_json(outcome: IngestOutcome) -> dict[str, Any]:
@@ -36,7 +52,16 @@ async def _read_limited(upload: UploadFile, max_bytes: int) -> bytes | None:
     return b"".join(parts)
 
 
-@router.post("/api/documents", summary="上传政策文件（可多个）并入库（仅工作人员）", dependencies=[Depends(require_staff)])
+@router.post(
+    "/api/documents",
+    summary="上传政策文件（可多个）并入库（仅工作人员）",
+    dependencies=[Depends(require_staff)],
+    responses={
+        200: {"model": UploadResults, "description": "至少一个文件已入库"},
+        **error_responses(400, 401, 403),
+        422: {"model": ErrorBody | UploadResults, "description": "请求不合法，或没有一个文件能入库（results 逐个说明原因）"},
+    },
+)
 async def upload_documents(
     kb: Annotated[PolicyKB, Depends(get_kb)],
     files: Annotated[list[UploadFile], File(description="PDF、DOCX、HTML、TXT、MD 文件")],
@@ -46,29 +71,37 @@ async def upload_documents(
     if len(files) > MAX_FILES_PER_UPLOAD:
         raise InvalidInput(f"一次最多上传 {MAX_FILES_PER_UPLOAD} 个文件")
     results = []
-    for upload in files:
+    for position, upload in enumerate(files):
         name = upload.filename or "未命名文件"
         data = await _read_limited(upload, kb.settings.max_upload_bytes)
         if data is None:
             outcome = IngestOutcome(name, IngestStatus.REJECTED, reason=f"文件超过大小上限 {kb.settings.max_upload_mb} MB")
         else:
-            outcome = await run_in_threadpool(kb.ingestion.ingest_bytes, name, data)
+            try:
+                outcome = await run_in_threadpool(kb.ingestion.ingest_bytes, name, data)
+            except DataDirectoryUnwritable as error:  # the files before this one are stored; this and the rest are not
+                results.append(_outcome_json(IngestOutcome(name, IngestStatus.REJECTED, reason=str(error))))
+                results.extend(
+                    _outcome_json(IngestOutcome(later.filename or "未命名文件", IngestStatus.REJECTED, reason=f"未处理：{error}"))
+                    for later in files[position + 1 :]
+                )
+                return JSONResponse({"detail": str(error), "results": results}, status_code=error.status)
         results.append(_outcome_json(outcome))
     status = 200 if any(r["ok"] for r in results) else 422
     return JSONResponse({"results": results}, status_code=status)
 
 
-@router.get("/api/documents", summary="已入库文档列表")
+@router.get("/api/documents", summary="已入库文档列表", responses=error_responses(422))
 async def list_documents(
     kb: Annotated[PolicyKB, Depends(get_kb)],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     documents = await run_in_threadpool(kb.store.list_documents, limit, offset)
     return {"total": kb.store.count_documents(), "documents": [d.summary() for d in documents]}
 
 
-@router.get("/api/documents/{doc_id}", summary="文档全文、元数据与分段")
+@router.get("/api/documents/{doc_id}", summary="文档全文、元数据与分段", responses=error_responses(404, 422))
 async def show_document(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: str) -> dict[str, Any]:
     document = await run_in_threadpool(kb.store.get_document, doc_id)
     if document is None:
@@ -86,7 +119,15 @@ async def show_document(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: str) -
     }
 
 
-@router.get("/api/documents/{doc_id}/original", summary="下载原始文件")
+@router.get(
+    "/api/documents/{doc_id}/original",
+    summary="下载原始文件",
+    response_class=FileResponse,
+    responses={
+        200: {"description": "上传时的原始文件", "content": {media_type: {} for media_type in ORIGINAL_MEDIA_TYPES.values()}},
+        **error_responses(404, 422),
+    },
+)
 async def download_original(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: str) -> FileResponse:
     document = await run_in_threadpool(kb.store.get_document, doc_id)
     if document is None or not document.original_file:
@@ -95,10 +136,15 @@ async def download_original(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: st
     if not path.is_file():
         raise NotFound("原始文件已不在数据目录中")
     filename = document.path.rsplit("/", 1)[-1]
-    return FileResponse(path, filename=filename)
+    return FileResponse(path, filename=filename, media_type=ORIGINAL_MEDIA_TYPES.get(document.source_format))
 
 
-@router.delete("/api/documents/{doc_id}", summary="删除文档（仅工作人员）", dependencies=[Depends(require_staff)])
+@router.delete(
+    "/api/documents/{doc_id}",
+    summary="删除文档（仅工作人员）",
+    dependencies=[Depends(require_staff)],
+    responses=error_responses(401, 403, 404, 422),
+)
 async def delete_document(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: str) -> dict[str, Any]:
     if not await run_in_threadpool(kb.store.delete_document, doc_id):
         raise NotFound(f"没有 ID 为 {doc_id} 的文档")

@@ -13,14 +13,14 @@ from index.retrieval import RetrievalMode
 from index.types import SearchFilters
 from policykb.assembly import PolicyKB
 from webui.dependencies import get_kb
-from webui.errors import InvalidInput
+from webui.errors import InvalidInput, error_responses
 
 router = APIRouter(tags=["search"])
 
 MAX_QUERY_CHARS = 500
 
 
-@router.get("/api/search", summary="检索政策段落（混合检索）")
+@router.get("/api/search", summary="检索政策段落（混合检索）", responses=error_responses(422))
 async def search(
     kb: Annotated[PolicyKB, Depends(get_kb)],
     q: Annotated[str, Query(description="检索内容")],

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 
 from webui.accounts import AccountStore, Role, User
-from webui.errors import NotFound
+from webui.dependencies import MAX_SQL_INTEGER
+from webui.errors import NotFound, error_responses
 from webui.roles import Identity, require_signed_in
 
 TOKEN_PREFIX = "pkb_"
@@ -82,13 +83,13 @@ class TokenStore:
 
 # ------------------------------------------------------------------------------------------------------ routes
 
-router = APIRouter(tags=["tokens"])
+router = APIRouter(tags=["tokens"], responses=error_responses(401))
 
 
 SignedIn = Annotated[Identity, Depends(require_signed_in)]
 
 
-@router.post("/api/tokens", status_code=201, summary="为当前账号创建 API 令牌（只显示一次）")
+@router.post("/api/tokens", status_code=201, summary="为当前账号创建 API 令牌（只显示一次）", responses=error_responses(400, 403, 422))
 async def create_token(request: Request, identity: SignedIn, payload: Annotated[dict[str, Any], Body(default_factory=dict)]) -> dict[str, Any]:
     record, token = request.app.state.tokens.create(identity.user_id, str(payload.get("name", "")))
     return {**record.as_dict(), "token": token}
@@ -99,8 +100,8 @@ async def list_tokens(request: Request, identity: SignedIn) -> dict[str, Any]:
     return {"tokens": [t.as_dict() for t in request.app.state.tokens.list_for(identity.user_id)]}
 
 
-@router.delete("/api/tokens/{token_id}", summary="吊销 API 令牌")
-async def revoke_token(request: Request, token_id: int, identity: SignedIn) -> dict[str, Any]:
+@router.delete("/api/tokens/{token_id}", summary="吊销 API 令牌", responses=error_responses(403, 404, 422))
+async def revoke_token(request: Request, token_id: Annotated[int, Path(ge=1, le=MAX_SQL_INTEGER)], identity: SignedIn) -> dict[str, Any]:
     owner = None if identity.role is Role.ADMIN else identity.user_id
     if not request.app.state.tokens.revoke(token_id, owner):
         raise NotFound(f"没有编号为 {token_id} 的有效令牌")

@@ -15,13 +15,13 @@ from policykb.assembly import PolicyKB
 from push_rules.api import build_push_router
 from push_rules.cli import run_worker
 from policykb.settings import Settings
-from webui import api_ask, api_documents, api_search, api_tokens, audit, feedback, page_ask, page_library, page_portal, page_staff, pages, roles
+from webui import api_ask, api_documents, api_search, api_tokens, api_users, audit, feedback, page_admin, page_ask, page_library, page_portal, page_staff, pages, roles
 from webui.audit import AuditLog, AuditMiddleware
 from webui.csrf import CsrfMiddleware
 from webui.push_access import authorize_push
 from webui.rate_limit import TOO_MANY_LOGINS, AskRateLimitMiddleware, TokenBucketLimiter
 from webui.security_headers import SecurityHeadersMiddleware
-from webui.errors import install_error_handlers
+from webui.errors import error_responses, install_error_handlers
 from webui.paths import STATIC_DIR
 
 
@@ -83,7 +83,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(roles.router)
     app.include_router(api_tokens.router)
     app.include_router(audit.router)
+    app.include_router(api_users.router)
+    app.include_router(page_admin.router)
     app.include_router(feedback.router)
-    app.include_router(build_push_router(kb.push), dependencies=[Depends(authorize_push)])
+    # Who may call which push endpoint is the web app's concern, and so are its 401 and 403 answers.
+    app.include_router(build_push_router(kb.push), dependencies=[Depends(authorize_push)], responses=error_responses(401, 403))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -21,6 +21,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from webui.dependencies import Offset
+from webui.errors import error_responses
 from webui.roles import AccessDenied, Identity, current_identity, require_admin
 
 _SCHEMA = """
@@ -105,6 +107,18 @@ ACTIONS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("DELETE", f"/api/enterprises/{_ID}", "删除企业"),
         ("POST", "/api/tokens", "创建 API 令牌"),
         ("DELETE", f"/api/tokens/{_ID}", "吊销 API 令牌"),
+        *(
+            (method, pattern, action)
+            for prefix in ("/admin/users", "/api/users")
+            for method, pattern, action in (
+                ("POST", prefix, "创建用户"),
+                ("POST", f"{prefix}/{_ID}/disable", "停用用户"),
+                ("POST", f"{prefix}/{_ID}/enable", "启用用户"),
+                ("POST", f"{prefix}/{_ID}/password", "重置密码"),
+                ("POST", f"{prefix}/{_ID}/role", "修改角色"),
+                ("POST", f"{prefix}/{_ID}/revoke-tokens", "吊销用户全部 API 令牌"),
+            )
+        ),
     )
 )
 _READ_ONLY = {"GET", "HEAD", "OPTIONS"}
@@ -117,6 +131,17 @@ def describe(method: str, path: str) -> tuple[str, str]:
         if method == known_method and (match := pattern.match(path)):
             return action, match.groupdict().get("target") or ""
     return "其他操作", f"{method} {path}"
+
+
+def note(request: Request, target: str | None = None, detail: str | None = None) -> None:
+    """Give the audit entry of this request a target and detail the path does not show (e.g. the user just created).
+
+    :class:`AuditMiddleware` still writes the entry, with the request's outcome; never pass a password here.
+    """
+    if target is not None:
+        request.state.audit_target = target
+    if detail is not None:
+        request.state.audit_detail = detail
 
 
 def _upload_detail(body: bytes) -> str:
@@ -161,6 +186,8 @@ class AuditMiddleware:
             await self.app(scope, receive, recording_send)
         finally:
             detail = _upload_detail(bytes(body)) if keep_body else ""
+            noted = scope.get("state") or {}  # what the handler gave :func:`note`
+            target, detail = noted.get("audit_target", target), noted.get("audit_detail", detail)
             scope["app"].state.audit.record(identity.username or "", identity.role.value, action, target, detail, status)
 
 
@@ -170,8 +197,8 @@ router = APIRouter()
 Admin = Annotated[Identity, Depends(require_admin)]
 
 
-@router.get("/api/audit", tags=["admin"], summary="审计日志（仅管理员，最新在前）")
-async def audit_json(request: Request, _: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 200, offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+@router.get("/api/audit", tags=["admin"], summary="审计日志（仅管理员，最新在前）", responses=error_responses(401, 403, 422))
+async def audit_json(request: Request, _: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 200, offset: Offset = 0) -> dict[str, Any]:
     return {"entries": [asdict(e) for e in request.app.state.audit.entries(limit, offset)]}
 
 

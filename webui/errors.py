@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
 
+from index.storage_errors import classify_write_error
 from index.types import StoreError
+
+
+class ErrorBody(BaseModel):
+    """The JSON body of every error answer of the API (4xx): one sentence a person can act on."""
+
+    detail: str = Field(description="原因与处理办法（中文）")
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "请求体无法解析（不是 UTF-8 编码的 JSON，或表单格式错误）",
+    401: "未登录，或 API 令牌无效、已吊销",
+    403: "当前角色无权执行此操作，或跨站请求被拒绝（CSRF 防护）",
+    404: "资源不存在",
+    422: "请求参数或请求体不合法",
+    429: "请求过于频繁（响应头 Retry-After 给出等待秒数）",
+}
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route can answer, each with the :class:`ErrorBody` shape.
+
+    Declaring 422 also replaces FastAPI's default ``HTTPValidationError`` schema, which is not what
+    :func:`install_error_handlers` sends.
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in status_codes:
+        responses[code] = {"model": ErrorBody, "description": _ERROR_DESCRIPTIONS[code]}
+        if code == 429:
+            responses[code]["headers"] = {"Retry-After": {"description": "建议等待的秒数", "schema": {"type": "integer"}}}
+    return responses
 
 
 class ApiError(Exception):
@@ -29,7 +67,12 @@ class PayloadTooLarge(ApiError):
     status_code = 413
 
 
-_FIELD_NAMES = {"q": "检索内容", "top_k": "返回条数", "files": "文件", "question": "问题"}
+_UNPARSABLE_BODY = "请求体无法解析：JSON 应为 UTF-8 编码，上传文件应为格式正确的 multipart 表单"
+_FIELD_NAMES = {
+    "q": "检索内容", "top_k": "返回条数", "files": "文件", "question": "问题", "body": "请求体", "limit": "返回条数",
+    "offset": "跳过条数", "enterprise_id": "企业编号", "subscription_id": "订阅编号", "message_id": "消息编号", "token_id": "令牌编号",
+}
+_BOUND_WORDS = {"ge": "不小于", "gt": "大于", "le": "不大于", "lt": "小于"}
 
 
 def _validation_message(error: RequestValidationError) -> str:
@@ -41,7 +84,8 @@ def _validation_message(error: RequestValidationError) -> str:
         if kind == "missing":
             messages.append(f"缺少{name}")
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-            messages.append(f"{name}超出允许范围（{item.get('ctx', {})}）")
+            bounds = "、".join(f"{_BOUND_WORDS[key]}{value}" for key, value in item.get("ctx", {}).items() if key in _BOUND_WORDS)
+            messages.append(f"{name}超出允许范围（应{bounds}）")
         elif kind.startswith(("int_", "float_")):
             messages.append(f"{name}应为数字")
         elif kind.startswith("date"):
@@ -60,6 +104,24 @@ def install_error_handlers(app: FastAPI) -> None:
     async def store_error(_: Request, error: StoreError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=error.status)
 
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        # FastAPI answers a body it cannot decode (bytes that are not UTF-8, a broken multipart form) with a 400
+        # in English; say it in Chinese like every other rejection. Other statuses keep FastAPI's own answer.
+        if error.status_code == 400:
+            return JSONResponse({"detail": _UNPARSABLE_BODY}, status_code=400, headers=error.headers)
+        return await http_exception_handler(request, error)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_message(error)}, status_code=422)
+
+    @app.exception_handler(sqlite3.Error)
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def storage_error(request: Request, error: Exception) -> JSONResponse:
+        # Any write that hits a full or read-only data directory (accounts, push, audit…) answers clearly.
+        clear = classify_write_error(getattr(error, "orig", None) or error, request.app.state.kb.settings.data_dir)
+        if clear is None:
+            raise error
+        return JSONResponse({"detail": str(clear)}, status_code=clear.status)

@@ -19,6 +19,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from webui.dependencies import Offset
+from webui.errors import error_responses
 from webui.roles import Identity, current_identity, require_staff
 
 _SCHEMA = """
@@ -123,10 +125,10 @@ class FeedbackInput(BaseModel):
     comment: str | None = Field(None, max_length=1000)
 
 
-router = APIRouter(tags=["feedback"])
+router = APIRouter(tags=["feedback"], responses=error_responses(401, 403, 422))
 
 
-@router.post("/api/feedback", status_code=201, summary="对答复点赞或点踩（供工作人员复核）")
+@router.post("/api/feedback", status_code=201, summary="对答复点赞或点踩（供工作人员复核）", responses=error_responses(400))
 async def add_feedback(
     payload: FeedbackInput,
     store: Annotated[FeedbackStore, Depends(get_feedback_store)],
@@ -145,7 +147,7 @@ async def list_feedback(
     store: Annotated[FeedbackStore, Depends(get_feedback_store)],
     _: Annotated[Identity, Depends(require_staff)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     entries = await run_in_threadpool(store.list, limit, offset)
     return {"counts": store.counts(), "feedback": [{**e.__dict__, "rating": e.rating.value} for e in entries]}

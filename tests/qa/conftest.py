@@ -44,3 +44,63 @@ def qa_kb(qa_data_dir):
 @pytest.fixture(scope="session")
 def answerer(qa_kb):
     return qa_kb.answerer
+
+
+# --- generative answer mode: a real model server (llama.cpp through xllamacpp) on a free loopback port ---------------
+
+LLM_API_KEY = "sk-policykb-test-7f3a9c1e5b"  # what the model server requires; must never show up in logs or replies
+
+
+@pytest.fixture(scope="session")
+def llm_model_path() -> Path:
+    """The 0.5B GGUF, assembled from the installed `generative` extra packages (reused when intact)."""
+    from index.model_provision import ModelSourceError
+    from qa.llm_provision import DEFAULT_MODEL, provision_llm
+    from tests.conftest import REPO
+
+    try:
+        return provision_llm(DEFAULT_MODEL, REPO / "models").path
+    except ModelSourceError as error:
+        pytest.fail(f"generative model packages missing: {error} (run `make install`)")
+
+
+@pytest.fixture(scope="session")
+def llm_server(llm_model_path, tmp_path_factory):
+    """`policykb llm serve` in a subprocess; yields (base_url, log_path). The key is required by the server."""
+    import os
+    import subprocess
+    import time
+
+    import httpx
+
+    from tests.helpers import POLICYKB, free_port
+
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("llm") / "llm_server.log"
+    env = {**os.environ, "POLICYKB_LLM_API_KEY": LLM_API_KEY, "PYTHONUNBUFFERED": "1"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [POLICYKB, "llm", "serve", "--model", str(llm_model_path), "--port", str(port), "--threads", "1"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"model server exited: {log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(base_url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("model server did not come up in 120 s")
+            time.sleep(0.3)
+        yield base_url + "/v1", log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 
 import httpx
 import pytest
 
 from tests.conftest import MODEL_DIR
-from tests.helpers import RunningServer, cli_env
+from tests.helpers import RunningServer, cli_env, sse_events
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +28,11 @@ def test_ask_returns_a_cited_answer(server) -> None:
     assert document["text"][citation["char_start"] : citation["char_end"]] == citation["quote"]
 
 
-def _events(text: str) -> list[tuple[str, object]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
-
-
 def test_stream_sends_the_answer_then_the_citations(server) -> None:
     with httpx.stream("GET", server.url + "/api/ask/stream", params={"question": "创业担保贷款最高可以申请多少额度？"}, timeout=60) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        events = _events(response.read().decode("utf-8"))
+        events = sse_events(response.read().decode("utf-8"))
     kinds = [kind for kind, _ in events]
     assert kinds[0] == "answer" and kinds[-2:] == ["citations", "done"] and set(kinds[:-2]) == {"answer"}
     streamed = "".join(data["delta"] for kind, data in events if kind == "answer")
