@@ -7,6 +7,9 @@ document's metadata (title, path, 文号, 发文机关, status …).
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -206,6 +209,34 @@ class SearchHit:
         )
 
 
+class _BranchRunner:
+    """Runs a pipeline's independent branches at the same time (Haystack ``run_async``) on one long-lived event loop.
+
+    In hybrid search the BM25 query (SQLite) and the query embedding (torch) both release the GIL, so on two cores
+    they overlap: measured p50 80 → 60 ms on the whole library. One loop and one small, fixed thread pool for the
+    process: the store keeps a SQLite reader per thread, so threads must be reused, not made per query.
+    """
+
+    def __init__(self, workers: int = 4) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._loop.set_default_executor(ThreadPoolExecutor(workers, thread_name_prefix="retrieval-branch"))
+        threading.Thread(target=self._loop.run_forever, name="retrieval-loop", daemon=True).start()
+
+    def run(self, pipeline: Pipeline, inputs: dict[str, Any]) -> dict[str, Any]:
+        return asyncio.run_coroutine_threadsafe(pipeline.run_async(inputs), self._loop).result()
+
+    _shared: "_BranchRunner | None" = None
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> "_BranchRunner":
+        """The process's one runner (searchers come and go; the loop thread and its pool stay)."""
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+
 class HybridSearcher:
     """Builds the three retrieval pipelines (hybrid, BM25-only, dense-only) once and runs them.
 
@@ -225,6 +256,7 @@ class HybridSearcher:
     ) -> None:
         self.store = store
         self.candidates = candidates
+        self._branches = _BranchRunner.shared()
         self._pipelines = {
             RetrievalMode.HYBRID: self._build(store, tokenizer, embedder, candidates, (rrf_k, bm25_weight, dense_weight), True, True),
             RetrievalMode.BM25: self._build(store, tokenizer, embedder, candidates, None, True, False),
@@ -278,7 +310,8 @@ class HybridSearcher:
         for name in ("bm25", "dense"):
             if name in pipeline.graph.nodes:
                 inputs[name] = {"filters": filters}
-        return pipeline.run(inputs)["metadata"]["documents"]
+        result = self._branches.run(pipeline, inputs) if mode is RetrievalMode.HYBRID else pipeline.run(inputs)
+        return result["metadata"]["documents"]
 
     def search(
         self,
