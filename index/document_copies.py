@@ -52,19 +52,21 @@ class CopyMatcher:
         return self._verdicts[key]
 
     def _stored_path(self, gold_path: str) -> str | None:
+        return next((path for path in self._doc_ids() if path_matches(path, gold_path)), None)
+
+    def _doc_ids(self) -> dict[str, str]:
+        """Document id by stored path, read from the store once."""
         if self._doc_ids_by_path is None:
             self._doc_ids_by_path = {}
             offset = 0
             while batch := self.store.list_documents(limit=500, offset=offset):
                 self._doc_ids_by_path.update((document.path, document.doc_id) for document in batch)
                 offset += len(batch)
-        return next((path for path in self._doc_ids_by_path if path_matches(path, gold_path)), None)
+        return self._doc_ids_by_path
 
     def _text_shingles(self, path: str) -> set[str]:
         if path not in self._shingles:
-            self._stored_path(path)  # fills the path index
-            assert self._doc_ids_by_path is not None
-            doc_id = self._doc_ids_by_path.get(path)
+            doc_id = self._doc_ids().get(path)
             document = self.store.get_document(doc_id) if doc_id else None
             self._shingles[path] = shingles(document.text) if document else set()
         return self._shingles[path]

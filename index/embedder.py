@@ -179,8 +179,8 @@ class PolicyEmbedder:
             if torch.get_num_threads() != threads:
                 torch.set_num_threads(threads)
             vectors = self._model.encode(
-                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+                texts, batch_size=self.batch_size, normalize_embeddings=False, convert_to_numpy=True, show_progress_bar=False
             )
         vectors = np.asarray(vectors, dtype=np.float32)
-        # Normalised again in float32: a bfloat16 model's own normalisation leaves norms up to 0.5 % off 1.
+        # Normalised here, in float32: normalising in a bfloat16 model's own precision leaves norms up to 0.5 % off 1.
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

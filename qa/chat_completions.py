@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -62,16 +63,10 @@ class ChatCompletionsClient:
 
         :raises ModelUnavailable: on any failure or when the reply has no text.
         """
-        try:
+        with self._failures_as_unavailable("chat-completions"):
             response = self._http.post(self.url, json=self._payload(messages, max_tokens, stream=False))
             _raise_for_status(response)
             content = response.json()["choices"][0]["message"]["content"]
-        except httpx.TimeoutException:
-            raise ModelUnavailable(f"模型在 {self.timeout_s:g} 秒内没有答复") from None
-        except httpx.HTTPError as error:
-            raise ModelUnavailable(f"无法连接模型服务：{type(error).__name__}") from None
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise ModelUnavailable("模型服务的答复格式不对（不是 chat-completions 格式）") from None
         if not isinstance(content, str) or not content.strip():
             raise ModelUnavailable("模型返回了空答复")
         return content
@@ -83,29 +78,36 @@ class ChatCompletionsClient:
         """
         deadline = time.monotonic() + self.timeout_s
         received = False
+        with self._failures_as_unavailable("chat-completions 流式"), self._http.stream(
+            "POST", self.url, json=self._payload(messages, max_tokens, stream=True)
+        ) as response:
+            _raise_for_status(response)
+            for line in response.iter_lines():
+                if time.monotonic() > deadline:
+                    raise ModelUnavailable(f"模型在 {self.timeout_s:g} 秒内没有答完")
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                piece = _delta_text(json.loads(data))
+                if piece:
+                    received = True
+                    yield piece
+        if not received:
+            raise ModelUnavailable("模型返回了空答复")
+
+    @contextmanager
+    def _failures_as_unavailable(self, reply_format: str) -> Iterator[None]:
+        """Turns transport failures and malformed replies into :class:`ModelUnavailable` (never naming the key)."""
         try:
-            with self._http.stream("POST", self.url, json=self._payload(messages, max_tokens, stream=True)) as response:
-                _raise_for_status(response)
-                for line in response.iter_lines():
-                    if time.monotonic() > deadline:
-                        raise ModelUnavailable(f"模型在 {self.timeout_s:g} 秒内没有答完")
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    piece = _delta_text(json.loads(data))
-                    if piece:
-                        received = True
-                        yield piece
+            yield
         except httpx.TimeoutException:
             raise ModelUnavailable(f"模型在 {self.timeout_s:g} 秒内没有答复") from None
         except httpx.HTTPError as error:
             raise ModelUnavailable(f"无法连接模型服务：{type(error).__name__}") from None
         except (ValueError, KeyError, IndexError, TypeError):
-            raise ModelUnavailable("模型服务的答复格式不对（不是 chat-completions 流式格式）") from None
-        if not received:
-            raise ModelUnavailable("模型返回了空答复")
+            raise ModelUnavailable(f"模型服务的答复格式不对（不是 {reply_format} 格式）") from None
 
     def close(self) -> None:
         self._http.close()

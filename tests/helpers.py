@@ -105,6 +105,17 @@ def login(url: str, username: str, password: str) -> httpx.Client:
     return client
 
 
+def count_documents(index_path: Path) -> int:
+    """Documents in the embedded index file, read while another process may be writing it (0 until it exists)."""
+    if not index_path.exists():
+        return 0  # connecting would create the file under the writer
+    try:
+        with sqlite3.connect(index_path, timeout=1) as db:
+            return db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
 def assert_index_consistent(index_path: Path) -> tuple[int, int]:
     """Every document has exactly its chunks, no chunk is orphaned, the FTS index matches; returns (documents, chunks)."""
     db = sqlite3.connect(index_path)

@@ -14,7 +14,7 @@ import pytest
 from ingestion.service import IngestStatus
 from policykb.assembly import PolicyKB
 from tests.conftest import MODEL_DIR
-from tests.helpers import POLICYKB, assert_index_consistent, cli_env
+from tests.helpers import POLICYKB, assert_index_consistent, cli_env, count_documents
 
 
 @pytest.fixture()
@@ -114,15 +114,7 @@ def test_kill_9_mid_ingest_leaves_a_consistent_index_and_a_rerun_completes(tmp_p
     process = subprocess.Popen([POLICYKB, "ingest", str(folder)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     index_path = data_dir / "index.sqlite3"
     deadline = time.monotonic() + 240
-    written = 0
-    while time.monotonic() < deadline and process.poll() is None:
-        if index_path.exists():
-            try:
-                written = sqlite3.connect(index_path).execute("SELECT count(*) FROM documents").fetchone()[0]
-            except sqlite3.OperationalError:
-                written = 0
-            if written >= 5:
-                break
+    while time.monotonic() < deadline and process.poll() is None and count_documents(index_path) < 5:
         time.sleep(0.2)
     assert process.poll() is None, "ingest finished before it could be killed; use more files"
     process.send_signal(signal.SIGKILL)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -12,19 +11,11 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import assert_index_consistent
+from tests.helpers import assert_index_consistent, count_documents
 from tests.push.conftest import WEBHOOK_SECRET, WebhookReceiver, enterprise_payload, webhook_receiver  # noqa: F401 (fixture)
 from tests.reliability.conftest import StaffServer
 
 NCP_FILES = 30
-
-
-def documents_in(index_path: Path) -> int:
-    try:
-        with sqlite3.connect(index_path, timeout=1) as db:
-            return db.execute("SELECT count(*) FROM documents").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
 
 
 def kill(staff: StaffServer) -> None:
@@ -53,7 +44,7 @@ def test_server_killed_mid_upload_keeps_whole_documents_and_a_repeat_upload_comp
     sender = threading.Thread(target=send)
     sender.start()
     deadline = time.monotonic() + 300
-    while documents_in(data_dir / "index.sqlite3") < 3 and time.monotonic() < deadline:
+    while count_documents(data_dir / "index.sqlite3") < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
     kill(staff)
     sender.join(60)
