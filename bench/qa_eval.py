@@ -70,8 +70,8 @@ def main() -> None:
     answerable = reports["ncp_dev"].relevance
     unanswerable = reports["unanswerable_dev"].relevance
     print("\nthreshold  refusal(unanswerable_dev)  false-refusal(ncp_dev)")
-    for threshold, refused, false in threshold_table(answerable, unanswerable, [t / 100 for t in range(30, 91, 5)]):
-        print(f"{threshold:>9.2f}  {refused:>25.3f}  {false:>22.3f}")
+    for threshold, refused, false in threshold_table(answerable, unanswerable, [t / 1000 for t in range(300, 901, 25)]):
+        print(f"{threshold:>9.3f}  {refused:>25.3f}  {false:>22.3f}")
     kb.close()
 
 

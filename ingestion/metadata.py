@@ -243,6 +243,22 @@ class Gazetteer:
         """Every place name in ``text``, leftmost-longest: (name, start, end, place)."""
         return [(m.group(), m.start(), m.end(), self._place(self._lookup[m.group()])) for m in self._pattern.finditer(text)]
 
+    def same_jurisdiction(self, asked: str, context: str) -> bool | None:
+        """Whether ``context`` concerns a place that ``asked`` names; None when either names no place.
+
+        Places agree when they are in the same province and neither names a different prefecture: a question
+        about 深圳市 agrees with 广东省 and 深圳 texts, not with 广州市 ones.
+        """
+        wanted = [place for *_, place in self.places_in(asked) if place.province != "71"]
+        found = [place for *_, place in self.places_in(context) if place.province != "71"]
+        if not wanted or not found:
+            return None
+        return any(
+            a.province == b.province and (a.prefecture is None or b.prefecture is None or a.prefecture == b.prefecture)
+            for a in wanted
+            for b in found
+        )
+
     def region_in(self, text: str) -> tuple[str, int, int] | None:
         """The region ``text`` names and the span of its first name; None when it names none or several provinces."""
         found = self.places_in(text)

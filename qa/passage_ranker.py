@@ -3,7 +3,8 @@
 Retrieval is the product's :class:`index.retrieval.HybridSearcher` (BM25 + dense, fused); a follow-up question
 also searches the previously cited document. The rerank scores each passage by how much of the question's
 weighted key terms it covers (title and section included) and by its dense similarity, keeping the fused rank
-as a prior; that relevance is what the refusal gate compares with its threshold.
+as a prior; a passage whose document is about another place than the one the question names (another city's
+policy) is discounted. That relevance is what the refusal gate compares with its threshold.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from haystack import Document, component
 
 from index.retrieval import HybridSearcher, RetrievalMode
 from index.types import SearchFilters
+from ingestion.metadata import Gazetteer
 from qa.term_weights import TermWeights
 from qa.types import Passage
 
@@ -51,15 +53,27 @@ class PassageRanker:
     """Scores and orders candidate passages by relevance in [0, 1].
 
     relevance = coverage_weight · coverage + (1 − coverage_weight) · dense, plus ``preferred_bonus`` for the
-    document a follow-up refers to; the fused retrieval rank breaks ties.
+    document a follow-up refers to, times ``other_place_factor`` when the question names a place and the passage
+    (its document's region, title, issuer, section and text) names only places elsewhere; the fused retrieval rank
+    breaks ties.
     """
 
-    def __init__(self, term_weights: TermWeights, *, coverage_weight: float = 0.7, preferred_bonus: float = 0.15) -> None:
+    def __init__(
+        self,
+        term_weights: TermWeights,
+        *,
+        coverage_weight: float = 0.7,
+        preferred_bonus: float = 0.15,
+        other_place_factor: float = 0.5,
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
         if not 0.0 <= coverage_weight <= 1.0:
             raise ValueError(f"coverage_weight must be within [0, 1], got {coverage_weight}")
         self.term_weights = term_weights
         self.coverage_weight = coverage_weight
         self.preferred_bonus = preferred_bonus
+        self.other_place_factor = other_place_factor
+        self.gazetteer = gazetteer or Gazetteer.load()
 
     @component.output_types(passages=list[Passage])
     def run(self, query: str, documents: list[Document], preferred_doc_ids: list[str] | None = None) -> dict[str, Any]:
@@ -74,6 +88,9 @@ class PassageRanker:
             dense = min(1.0, max(0.0, (cosine - _DENSE_FLOOR) / _DENSE_SPAN))
             relevance = self.coverage_weight * coverage + (1 - self.coverage_weight) * dense
             relevance += self.preferred_bonus if meta["doc_id"] in preferred else 0.0
+            place_context = " ".join(filter(None, (meta.get("region"), meta.get("issuer"), heading, document.content)))
+            if self.gazetteer.same_jurisdiction(query, place_context) is False:
+                relevance *= self.other_place_factor
             relevance -= 0.002 * rank  # the fused rank as a tie-breaker
             passages.append(
                 Passage(

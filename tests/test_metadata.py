@@ -382,6 +382,22 @@ def test_gazetteer_codes() -> None:
     assert gazetteer.places_in("新城区") == []  # shared by 呼和浩特 and 西安: never used alone
 
 
+@pytest.mark.parametrize(
+    ("asked", "context", "same"),
+    [
+        ("深圳市对新引进的企业总部奖励多少？", "广东省人民政府办公厅关于促进总部经济发展的意见", True),  # the province covers the city
+        ("深圳市对新引进的企业总部奖励多少？", "深圳市南山区人民政府", True),
+        ("深圳市对新引进的企业总部奖励多少？", "广州市人民政府关于印发广州市总部经济发展规划的通知", False),
+        ("青岛市外贸企业展位费补贴比例是多少？", "江苏省南通市 南通市人民政府关于支持外贸企业稳定发展的十二条措施", False),
+        ("北京市中小学开学前应做哪些准备？", "北京市教育委员会", True),
+        ("外贸企业展位费补贴比例是多少？", "南通市人民政府", None),  # the question names no place
+        ("青岛市外贸企业展位费补贴比例是多少？", "国务院办公厅关于支持外贸稳定发展的意见", None),  # national text
+    ],
+)
+def test_gazetteer_same_jurisdiction(asked: str, context: str, same: bool | None) -> None:
+    assert Gazetteer.load().same_jurisdiction(asked, context) is same
+
+
 def test_constructor_checks_its_configuration() -> None:
     with pytest.raises(ValueError, match="tag_threshold must be greater than 0"):
         PolicyMetadataExtractor(tag_threshold=0)

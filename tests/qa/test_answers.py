@@ -83,3 +83,11 @@ def test_unknown_conversation_id_starts_a_new_conversation(answerer) -> None:
 def test_bad_questions_are_rejected_in_chinese(answerer, question, message) -> None:
     with pytest.raises(QuestionRejected, match=message):
         answerer.ask(question)
+
+
+def test_another_citys_policy_does_not_answer_a_question_about_this_city(answerer) -> None:
+    asked_elsewhere = answerer.ask("广州市数字政府建设的主要目标是什么？")  # only Hohhot's plan is in this library
+    assert asked_elsewhere.refused and asked_elsewhere.refusal_reason == "not_in_library"
+    assert "没有找到" in asked_elsewhere.answer and asked_elsewhere.citations == []
+    asked_here = answerer.ask("呼和浩特市数字政府建设的主要目标是什么？")
+    assert not asked_here.refused and "呼和浩特" in asked_here.citations[0].title
