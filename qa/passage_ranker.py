@@ -79,6 +79,7 @@ class PassageRanker:
     def run(self, query: str, documents: list[Document], preferred_doc_ids: list[str] | None = None) -> dict[str, Any]:
         terms = self.term_weights.key_terms(query)
         preferred = set(preferred_doc_ids or ())
+        names_a_place = bool(self.gazetteer.places_in(query))  # most questions do not: skip the per-passage check
         passages = []
         for rank, document in enumerate(documents):
             meta = document.meta
@@ -88,9 +89,10 @@ class PassageRanker:
             dense = min(1.0, max(0.0, (cosine - _DENSE_FLOOR) / _DENSE_SPAN))
             relevance = self.coverage_weight * coverage + (1 - self.coverage_weight) * dense
             relevance += self.preferred_bonus if meta["doc_id"] in preferred else 0.0
-            place_context = " ".join(filter(None, (meta.get("region"), meta.get("issuer"), heading, document.content)))
-            if self.gazetteer.same_jurisdiction(query, place_context) is False:
-                relevance *= self.other_place_factor
+            if names_a_place:
+                place_context = " ".join(filter(None, (meta.get("region"), meta.get("issuer"), heading, document.content)))
+                if self.gazetteer.same_jurisdiction(query, place_context) is False:
+                    relevance *= self.other_place_factor
             relevance -= 0.002 * rank  # the fused rank as a tie-breaker
             passages.append(
                 Passage(

@@ -46,17 +46,21 @@ def admin_page(tmp_path_factory) -> Iterator[object]:
         server.stop()
 
 
+def _submit_new_user(page, username: str, password: str, role: str) -> None:
+    form = page.locator("#create-user")
+    form.get_by_label("用户名").fill(username)
+    form.get_by_label("初始密码").fill(password)
+    form.get_by_label("角色").select_option(label=role)
+    form.get_by_role("button", name="创建用户").click()
+
+
 def test_an_admin_creates_a_user_and_a_duplicate_name_gets_a_chinese_error(admin_page) -> None:
     page = admin_page
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="系统管理").click()
     expect(page).to_have_url(re.compile(r"/admin/users$"))
     expect(page.get_by_role("heading", name="用户管理", exact=True)).to_be_visible()
 
-    form = page.locator("#create-user")
-    form.get_by_label("用户名").fill("zhang_san")
-    form.get_by_label("初始密码").fill("zhang-san-password")
-    form.get_by_label("角色").select_option(label="工作人员")
-    form.get_by_role("button", name="创建用户").click()
+    _submit_new_user(page, "zhang_san", "zhang-san-password", "工作人员")
     expect(page.locator("p.notice")).to_have_text("已创建用户“zhang_san”。")
     row = page.locator("#users tbody tr", has_text="zhang_san")
     expect(row).to_have_count(1)
@@ -64,11 +68,7 @@ def test_an_admin_creates_a_user_and_a_duplicate_name_gets_a_chinese_error(admin
     expect(row).to_contain_text("正常")
     _shot(page, "admin-users")
 
-    form = page.locator("#create-user")
-    form.get_by_label("用户名").fill("clerk")
-    form.get_by_label("初始密码").fill("another-password")
-    form.get_by_label("角色").select_option(label="管理员")
-    form.get_by_role("button", name="创建用户").click()
+    _submit_new_user(page, "clerk", "another-password", "管理员")
     expect(page.get_by_role("alert")).to_contain_text("用户名“clerk”已存在")
     username = page.locator("#create-user").get_by_label("用户名")
     expect(username).to_have_value("clerk")
