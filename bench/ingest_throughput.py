@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, stack: ExitStack) -> None:
     if args.backend == "elasticsearch" and not args.keep:
         kb.store.drop_indices()
         kb.store.ensure_indices()
-    kb.embedder.warm_up()
+    kb.embedder.warm_up(queries=False, passages=True)
     print(f"machine: {describe_machine()}")
 
     started = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -12,7 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from index.query_encoder import OnnxQueryEncoder, QueryEncoderUnavailable
 from index.storage_errors import classify_write_error
+
+logger = logging.getLogger(__name__)
 
 
 class EmbeddingModelMissing(RuntimeError):
@@ -23,6 +27,14 @@ class EmbeddingPrecision(str, Enum):
     AUTO = "auto"
     FLOAT32 = "float32"
     BFLOAT16 = "bfloat16"
+
+
+class QueryRuntime(str, Enum):
+    """What embeds a query: the int8 ONNX export (``index/query_encoder.py``) or the torch model itself."""
+
+    AUTO = "auto"
+    ONNX = "onnx"
+    TORCH = "torch"
 
 
 def cpu_runs_bfloat16_fast() -> bool:
@@ -103,6 +115,7 @@ class PolicyEmbedder:
         threads: int = 2,
         query_threads: int = 1,
         precision: EmbeddingPrecision = EmbeddingPrecision.FLOAT32,
+        query_runtime: QueryRuntime = QueryRuntime.TORCH,
         cache: EmbeddingCache | None = None,
     ) -> None:
         if batch_size <= 0:
@@ -115,6 +128,7 @@ class PolicyEmbedder:
         self.threads = threads
         self.query_threads = query_threads
         self.precision = resolve_precision(precision)
+        self.requested_query_runtime = query_runtime
         self.cache = cache
         self._encode_lock = threading.Lock()
 
@@ -123,20 +137,41 @@ class PolicyEmbedder:
         # Never reach a model hub: the model must be a local folder or already in the local cache.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # oneDNN keeps a compiled kernel per input shape (batch × tokens) it meets, up to 1,024 of them: over a
+        # 1,000-document ingest that grew RSS by 1.5 MB a document; with 16, 0.9 MB, and ingestion was no slower
+        # (bench/ingest_throughput.py on policies_sample: 47.6 → 53.0 chunks/s, peak RSS 1,672 → 1,556 MB).
+        os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
         import torch
         from sentence_transformers import SentenceTransformer
 
+        # Loaded in bfloat16 directly: converting after a float32 load peaks ≈ 290 MB higher.
+        dtype = torch.bfloat16 if self.precision is EmbeddingPrecision.BFLOAT16 else torch.float32
         try:
-            model = SentenceTransformer(self.model_name, device="cpu", local_files_only=True)
+            model = SentenceTransformer(self.model_name, device="cpu", local_files_only=True, model_kwargs={"dtype": dtype})
         except (OSError, ValueError) as error:
             raise EmbeddingModelMissing(
                 f"无法离线加载嵌入模型“{self.model_name}”（本地目录不存在或不完整）。请先运行 `make install`"
                 f"（或 `policykb model provision`），或用 POLICYKB_EMBEDDING_MODEL 指向本地模型目录。"
             ) from error
         model.max_seq_length = self.max_tokens
-        if self.precision is EmbeddingPrecision.BFLOAT16:
-            model.to(torch.bfloat16)
         return model
+
+    @cached_property
+    def _query_encoder(self) -> OnnxQueryEncoder | None:
+        if self.requested_query_runtime is QueryRuntime.TORCH:
+            return None
+        try:
+            return OnnxQueryEncoder.load(Path(self.model_name), max_tokens=self.max_tokens, threads=self.query_threads)
+        except QueryEncoderUnavailable as error:
+            if self.requested_query_runtime is QueryRuntime.ONNX:
+                raise EmbeddingModelMissing(f"POLICYKB_EMBEDDING_QUERY_RUNTIME=onnx，但{error}") from error
+            logger.warning("Queries are embedded with torch: %s", error)
+            return None
+
+    @property
+    def query_runtime(self) -> QueryRuntime:
+        """The runtime that embeds queries here (``auto`` resolved)."""
+        return QueryRuntime.TORCH if self._query_encoder is None else QueryRuntime.ONNX
 
     @property
     def dimension(self) -> int:
@@ -148,10 +183,18 @@ class PolicyEmbedder:
         suffix = "" if self.precision is EmbeddingPrecision.FLOAT32 else f"|{self.precision.value}"
         return f"{Path(self.model_name).name}|{self.max_tokens}{suffix}"
 
-    def warm_up(self) -> None:
-        self.embed_query("预热")
+    def warm_up(self, *, queries: bool = True, passages: bool = False) -> None:
+        """Load the model(s) the coming work needs: the query encoder, and the torch model that embeds passages
+        (with the ONNX query encoder, a server that never ingests never loads torch's copy of the model)."""
+        if queries:
+            self.embed_query("预热")
+        if passages:
+            self._encode([self.passage_prefix + "预热"], self.threads)
 
     def embed_query(self, text: str) -> np.ndarray:
+        """The L2-normalised embedding of one question (through the ONNX encoder where there is one)."""
+        if self._query_encoder is not None:
+            return self._query_encoder.encode(self.query_prefix + text)
         return self._encode([self.query_prefix + text], self.query_threads)[0]
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:

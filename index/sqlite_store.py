@@ -1,9 +1,10 @@
 """The embedded backend: one SQLite file (WAL) holds documents, chunks, an FTS5 index and the vectors.
 
-BM25 runs in SQLite FTS5 over the space-joined jieba tokens (title/section column weighted higher); dense
-search is exact cosine over an in-memory matrix mirrored from the ``chunks`` table. Every document write is one
-transaction, so a killed process leaves each document either wholly present or absent, and readers (other
-processes included) never see a half-replaced document.
+FTS5 holds the space-joined jieba tokens of each chunk (heading and body columns); BM25 over them is scored in
+memory by :class:`index.bm25_mirror.Bm25Mirror`, with FTS5's formula (heading terms weighted higher), and dense
+search is exact cosine over an in-memory matrix mirrored from the ``chunks`` table. Both mirrors follow the index
+by its generation counter. Every document write is one transaction, so a killed process leaves each document
+either wholly present or absent, and readers (other processes included) never see a half-replaced document.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.bm25_mirror import Bm25Mirror
 from index.storage_errors import classify_write_error
 from index.types import ChunkHit, IndexedChunk, PolicyDocument, SearchFilters, StoreError
 from ingestion.types import Evidence, PolicyMetadata, ValidityStatus
@@ -72,11 +74,6 @@ END
 """
 
 _HEADING_COLUMN_WEIGHT = 2.0
-# A query token found in more than this share of chunks adds little to BM25 (its IDF is small) but costs the most:
-# FTS5 scores every row a token matches. Dropping such tokens (keeping at least the rarest few) made BM25 2.1×
-# faster at p95 on the whole library with the same hybrid Recall@5/MRR (bench/search_latency.py, retrieval_eval.py).
-_COMMON_TOKEN_SHARE = 0.15
-_MIN_QUERY_TOKENS = 3
 _DOCUMENT_COLUMNS_WITHOUT_TEXT = (
     "doc_id", "path", "content_hash", "source_format", "metadata_json", "ingested_at", "original_file", "chunk_count",
 )
@@ -107,12 +104,6 @@ def metadata_from_dict(stored: dict) -> PolicyMetadata:
     data["status"] = ValidityStatus(data.get("status", ValidityStatus.IN_FORCE.value))
     data["evidence"] = {name: Evidence(**span) for name, span in (data.get("evidence") or {}).items()}
     return PolicyMetadata(**data)
-
-
-def fts_match_expression(tokens: list[str]) -> str:
-    """An FTS5 query that matches any of the tokens (each quoted, so no token is read as syntax)."""
-    unique = dict.fromkeys(token.replace('"', " ").strip() for token in tokens)
-    return " OR ".join(f'"{token}"' for token in unique if token)
 
 
 class _VectorMirror:
@@ -149,31 +140,6 @@ class _VectorMirror:
         self.rowids, self.matrix, self.generation = rowids[order], matrix[order] if len(matrix) else matrix, generation
 
 
-class _TokenFrequencies:
-    """How many chunks hold each token (FTS5's own vocabulary table), cached until the index changes."""
-
-    _MAX_CACHED = 200_000  # tokens; questions can bring any number of words the library does not hold
-
-    def __init__(self) -> None:
-        self.chunks = 0
-        self._by_token: dict[str, int] = {}
-        self._generation = -1
-
-    def lookup(self, connection: sqlite3.Connection, generation: int, tokens: list[str]) -> "_TokenFrequencies":
-        if generation != self._generation or len(self._by_token) > self._MAX_CACHED:
-            self._by_token.clear()
-            self.chunks = int(connection.execute("SELECT count(*) FROM chunks").fetchone()[0])
-            self._generation = generation
-        for token in tokens:
-            if token not in self._by_token:
-                row = connection.execute("SELECT doc FROM temp.chunk_vocab WHERE term = ?", (token,)).fetchone()
-                self._by_token[token] = int(row[0]) if row else 0
-        return self
-
-    def __getitem__(self, token: str) -> int:
-        return self._by_token.get(token, 0)
-
-
 class SqlitePolicyStore:
     """The default, embedded :class:`index.types.PolicyStore`: a single SQLite file, no server.
 
@@ -194,7 +160,7 @@ class SqlitePolicyStore:
         except sqlite3.Error as error:
             raise classify_write_error(error, path.parent) or StoreError(f"无法打开索引文件 {path}：{error}") from error
         self._vectors = _VectorMirror()
-        self._token_frequencies = _TokenFrequencies()
+        self._bm25 = Bm25Mirror(heading_weight=_HEADING_COLUMN_WEIGHT)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._document_columns = tuple(
@@ -282,22 +248,15 @@ class SqlitePolicyStore:
         return [_chunk_from_row(row) for row in rows]
 
     def bm25_search(self, tokens: list[str], top_k: int, filters: SearchFilters | None = None) -> list[ChunkHit]:
-        expression = fts_match_expression(self._discriminative_tokens(tokens))
-        if not expression or top_k <= 0:
+        if top_k <= 0:
             return []
-        filter_sql, params = _filter_clause(filters)
-        sql = f"""
-            SELECT chunk_fts.rowid, bm25(chunk_fts, {_HEADING_COLUMN_WEIGHT}, 1.0) AS score
-            FROM chunk_fts
-            WHERE chunk_fts MATCH :match
-            {"AND chunk_fts.rowid IN (SELECT c.rowid FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE " + filter_sql + ")" if filter_sql else ""}
-            ORDER BY score LIMIT :limit
-        """
-        rows = self._read(sql, {"match": expression, "limit": top_k, **params})
-        chunks = self._chunks_by_rowid([row[0] for row in rows])
+        with self._lock:
+            self._bm25.refresh(self._reader(), self._generation())
+        ranked = self._bm25.search([token for token in tokens if token.strip()], top_k, self._filtered_rowids(filters))
+        chunks = self._chunks_by_rowid([rowid for rowid, _ in ranked])
         return [
-            ChunkHit(chunk=chunks[rowid], score=-float(score), rank=rank, scores={"bm25": -float(score)})
-            for rank, (rowid, score) in enumerate(rows, start=1)
+            ChunkHit(chunk=chunks[rowid], score=score, rank=rank, scores={"bm25": score})
+            for rank, (rowid, score) in enumerate(ranked, start=1)
             if rowid in chunks
         ]
 
@@ -308,14 +267,8 @@ class SqlitePolicyStore:
         if len(rowids) == 0 or top_k <= 0:
             return []
         scores = matrix @ np.asarray(query_embedding, dtype=np.float32)
-        if filters is not None and not filters.is_empty():
-            filter_sql, params = _filter_clause(filters)
-            allowed = np.fromiter(
-                (row[0] for row in self._read(
-                    f"SELECT c.rowid FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE {filter_sql}", params
-                )),
-                dtype=np.int64,
-            )
+        allowed = self._filtered_rowids(filters)
+        if allowed is not None:
             scores = np.where(np.isin(rowids, allowed), scores, -np.inf)
         k = min(top_k, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
@@ -330,18 +283,13 @@ class SqlitePolicyStore:
                 hits.append(ChunkHit(chunk=chunks[rowid], score=score, rank=rank, scores={"dense": score}))
         return hits
 
-    def _discriminative_tokens(self, tokens: list[str]) -> list[str]:
-        """``tokens`` without those too common to matter (see ``_COMMON_TOKEN_SHARE``), keeping the rarest few."""
-        unique = list(dict.fromkeys(token for token in tokens if token.strip()))
-        if len(unique) <= _MIN_QUERY_TOKENS:
-            return unique
-        with self._lock:
-            frequencies = self._token_frequencies.lookup(self._reader(), self._generation(), unique)
-        total = frequencies.chunks
-        kept = [token for token in unique if frequencies[token] <= _COMMON_TOKEN_SHARE * total]
-        if len(kept) >= _MIN_QUERY_TOKENS:
-            return kept
-        return sorted(unique, key=lambda token: frequencies[token])[:_MIN_QUERY_TOKENS]
+    def _filtered_rowids(self, filters: SearchFilters | None) -> np.ndarray | None:
+        """Rowids of the chunks the filters allow; None when there are no filters."""
+        if filters is None or filters.is_empty():
+            return None
+        filter_sql, params = _filter_clause(filters)
+        rows = self._read(f"SELECT c.rowid FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE {filter_sql}", params)
+        return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
     def close(self) -> None:
         with self._lock:
@@ -356,8 +304,7 @@ class SqlitePolicyStore:
         """This thread's read connection: WAL lets readers run beside the writer and each other."""
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
-            connection.execute("CREATE VIRTUAL TABLE temp.chunk_vocab USING fts5vocab(main, chunk_fts, 'row')")
+            connection = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0, isolation_level=None)
             self._local.connection = connection
             with self._lock:
                 self._readers.append(connection)

@@ -80,6 +80,7 @@ class PolicyKB:
             threads=settings.torch_threads,
             query_threads=settings.query_torch_threads,
             precision=settings.embedding_precision,
+            query_runtime=settings.embedding_query_runtime,
         )
         embedder.cache = EmbeddingCache(settings.data_dir / "embedding_cache.sqlite3", embedder.model_key)
         return embedder

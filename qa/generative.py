@@ -236,7 +236,7 @@ class GenerativeAnswerGenerator:
                 return AnswerDraft(draft.text, draft.quotes, notice) if draft.text else draft
             logger.warning("Not quoting instruction-like text of %s in the extractive answer", sorted(tainted))
             usable = [passage for passage in usable if passage.chunk_id not in tainted]
-        return AnswerDraft("", [])
+        return AnswerDraft("", [], notice)  # nothing left to quote: the pipeline refuses, the reason stays
 
     def close(self) -> None:
         self.client.close()

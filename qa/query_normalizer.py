@@ -1,4 +1,5 @@
-"""Question normalisation before search: Traditional → Simplified, full-width → half-width, and common synonyms.
+"""Question normalisation before search: markup removed, Traditional → Simplified, full-width → half-width, and
+common synonyms.
 
 Abbreviations (高企, 小巨人, 人社局 …) are rewritten to the terms policy texts use, from ``qa/data/synonyms.txt``.
 """
@@ -20,6 +21,10 @@ from haystack import component
 jieba.setLogLevel(logging.WARNING)
 
 _SPACES = re.compile(r"\s+")
+# Markup pasted into a question (from a web page, or an attack) is not part of what is asked: its words would count
+# as key terms the library lacks and get a real question refused. Script and style bodies go with their tags.
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,10 @@ class QueryNormalizer:
         return segmenter
 
     def simplify(self, text: str) -> str:
-        """Simplified Chinese, NFKC (full-width letters, digits and punctuation → half-width), spaces collapsed."""
-        return _SPACES.sub(" ", unicodedata.normalize("NFKC", self._t2s.convert(text))).strip()
+        """Simplified Chinese, NFKC (full-width letters, digits and punctuation → half-width), HTML tags removed,
+        spaces collapsed."""
+        half_width = unicodedata.normalize("NFKC", self._t2s.convert(text))
+        return _SPACES.sub(" ", _TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", half_width))).strip()
 
     def normalize(self, text: str) -> str:
         simplified = self.simplify(text)

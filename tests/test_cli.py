@@ -108,3 +108,25 @@ def test_eval_rejects_a_malformed_file(cli_library, tmp_path) -> None:
     bad.write_text('{"question": "x"}\nnot json\n', encoding="utf-8")
     result = run_cli(["eval", str(bad)], env)
     assert result.returncode == 2 and "第 1 行" in result.stderr
+
+
+def test_export_query_encoder_reuses_a_matching_export_and_explains_what_it_cannot_serve(tmp_path) -> None:
+    env = cli_env(tmp_path / "data", MODEL_DIR)
+    reused = run_cli(["model", "export-query-encoder", str(MODEL_DIR)], env)
+    assert reused.returncode == 0, reused.stderr
+    assert "已存在" in reused.stdout and "最小余弦相似度" in reused.stdout
+
+    missing = run_cli(["model", "export-query-encoder", str(tmp_path / "no-such-model")], env)
+    assert missing.returncode == 2 and "模型目录不存在" in missing.stderr + missing.stdout
+
+    cls_pooled = tmp_path / "cls-model"
+    (cls_pooled / "1_Pooling").mkdir(parents=True)
+    for item in MODEL_DIR.iterdir():
+        if item.name != "1_Pooling":
+            (cls_pooled / item.name).symlink_to(item)
+    pooling = json.loads((MODEL_DIR / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+    pooling.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    (cls_pooled / "1_Pooling" / "config.json").write_text(json.dumps(pooling), encoding="utf-8")
+    refused = run_cli(["model", "export-query-encoder", str(cls_pooled)], env)
+    assert refused.returncode == 2 and "均值池化" in refused.stderr + refused.stdout
+    assert not (tmp_path / "cls-model.query-int8").exists()

@@ -18,6 +18,14 @@ def test_normalizer_expands_abbreviations_only_as_whole_words() -> None:
     assert normalizer.normalize("社保补贴") == "社保（社会保险）补贴"
 
 
+def test_normalizer_leaves_out_markup_but_not_comparisons() -> None:
+    normalizer = QueryNormalizer()
+    assert normalizer.normalize("<script>alert(1)</script>创业担保贷款额度") == "创业担保贷款额度"
+    assert normalizer.normalize("<b>稳岗返还</b>标准<style>p{}</style>") == "稳岗返还 标准"
+    assert normalizer.normalize("<SCRIPT src=x>未闭合的标签") == "未闭合的标签"
+    assert normalizer.normalize("营业收入<2000万元且人数>100的企业") == "营业收入<2000万元且人数>100的企业"
+
+
 def test_sentences_keep_their_offsets() -> None:
     text = "第九条 机关应当在30日内支付款项；合同另有约定的，从其约定。\n大型企业应当在60日内支付。"
     sentences = split_sentences(text)
