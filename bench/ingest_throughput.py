@@ -62,7 +62,8 @@ def run(args: argparse.Namespace, stack: ExitStack) -> None:
         now = time.perf_counter()
         if now - last_report[0] > 30:
             last_report[0] = now
-            print(f"  … {kb.store.count_documents()} documents, {kb.store.count_chunks()} chunks, {now - started:.0f} s", flush=True)
+            print(f"  … {kb.store.count_documents()} documents, {kb.store.count_chunks()} chunks, {now - started:.0f} s, "
+                  f"peak RSS {peak_rss_mb():.0f} MB", flush=True)
 
     outcomes = kb.ingestion.ingest_paths([args.source], recursive=True, on_outcome=progress)
     cold = time.perf_counter() - started
