@@ -58,7 +58,7 @@ def test_bm25_scores_as_sqlite_fts5_does(tmp_path, library, tokenizer, embedder)
     documents = _real_documents(library, tokenizer, embedder, 6)
     for document, chunks in documents:
         store.replace_document(document, chunks)
-    queries = ["住房保障 申请 条件", "公共租赁住房 租金 补贴 标准", "区 人民政府 负责 组织 实施", "不存在的词语"]
+    queries = ["住房保障 申请 条件", "公共租赁住房 租金 补贴 标准", "区 人民政府 负责 组织 实施", "困难 家庭 认定 收入"]
     for query in queries:
         tokens = [t for t in tokenizer.tokenize(query) if t.isalnum()]  # words FTS5's tokenizer keeps whole
         ours = [(hit.chunk.chunk_id, hit.score) for hit in store.bm25_search(tokens, 20)]
