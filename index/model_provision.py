@@ -573,8 +573,10 @@ def _remove_leftovers(target_dir: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _replace_dir(staging: Path, target_dir: Path) -> None:
-    """Move ``staging`` to ``target_dir``; an existing target is moved aside first and removed after."""
+def replace_dir(staging: Path, target_dir: Path) -> None:
+    """Move ``staging`` to ``target_dir``; an existing target is moved aside first and removed after.
+
+    Readers see the old folder or the new one, never neither for longer than two renames."""
     old = None
     if target_dir.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.old-", dir=target_dir.parent))
@@ -644,7 +646,7 @@ def provision_e5_model(target_dir: Path, *, force: bool = False) -> ProvisionRes
             }
             (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             staging.chmod(0o755)
-            _replace_dir(staging, target_dir)
+            replace_dir(staging, target_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

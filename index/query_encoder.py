@@ -1,8 +1,8 @@
-"""Query embeddings through ONNX Runtime with int8 weights: about 4× faster than torch for one short question.
+"""Query embeddings through ONNX Runtime with int8 weights: about 3× faster than torch for one short question.
 
-Embedding the question was the largest part of a search (≈ 20 ms of bf16 torch on one core for a 20-token
+Embedding the question was the largest part of a search (≈ 22 ms of bf16 torch on one core for a 20-token
 question, compute-bound). The same network exported to ONNX with its matrix multiplications quantised to int8 per
-output channel runs in ≈ 5 ms and gives the same vector to within cosine 0.996 (the word-embedding table stays
+output channel runs in ≈ 7 ms and gives the same vector to within cosine 0.996 (`bench/query_embedding.py`) (the word-embedding table stays
 float32: quantising it too was slower and less exact). Passages are still embedded by torch at ingestion, so the
 index does not change; only the query side uses this.
 
@@ -13,9 +13,7 @@ folder next to the model (``models/multilingual-e5-small.query-int8``); nothing 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -23,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from index.model_provision import replace_dir, sha256_file
 
 
 EXPORT_VERSION = 1
@@ -69,9 +69,9 @@ def export_query_encoder(model_dir: Path, query_prefix: str = "query: ", *, forc
     target = query_encoder_dir(model_dir)
     _check_pooling(model_dir)
     identity = {"export_version": EXPORT_VERSION, "quantization": QUANTIZATION, "weights": _weights_identity(model_dir)}
-    if not force and _read_manifest(target).get("identity") == identity and (target / "model.onnx").is_file():
-        manifest = _read_manifest(target)
-        return ExportResult(target, False, time.perf_counter() - started, float(manifest["worst_cosine"]))
+    existing = _read_manifest(target)
+    if not force and existing.get("identity") == identity and (target / "model.onnx").is_file():
+        return ExportResult(target, False, time.perf_counter() - started, float(existing["worst_cosine"]))
 
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
@@ -84,9 +84,7 @@ def export_query_encoder(model_dir: Path, query_prefix: str = "query: ", *, forc
         manifest = {"identity": identity, "worst_cosine": worst, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         staging.chmod(0o755)
-        if target.exists():
-            shutil.rmtree(target)
-        os.rename(staging, target)
+        replace_dir(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -166,11 +164,7 @@ def _weights_identity(model_dir: Path, *, with_digest: bool = True) -> dict[str,
             stat = path.stat()
             identity: dict[str, object] = {"file": name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
             if with_digest:
-                digest = hashlib.sha256()
-                with path.open("rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 20), b""):
-                        digest.update(block)
-                identity["sha256"] = digest.hexdigest()
+                identity["sha256"] = sha256_file(path)
             return identity
     raise QueryEncoderUnavailable(f"{model_dir} 中没有模型权重文件（{' / '.join(_WEIGHT_FILES)}）。")
 

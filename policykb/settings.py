@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     )
     embedding_query_runtime: QueryRuntime = Field(
         QueryRuntime.AUTO,
-        description="What embeds a question: `onnx` (the int8 ONNX export `policykb model provision` writes next to the model, ≈4× faster than torch, cosine ≥ 0.99 to it; `bench/query_embedding.py`), `torch`, or `auto` (onnx where that export exists and matches the model, else torch).",
+        description="What embeds a question: `onnx` (the int8 ONNX export `policykb model provision` writes next to the model, ≈3× faster than torch, cosine ≥ 0.99 to it; `bench/query_embedding.py`), `torch`, or `auto` (onnx where that export exists and matches the model, else torch).",
     )
     torch_threads: int = Field(2, ge=1, description="CPU threads torch uses to embed passages at ingestion.")
     query_torch_threads: int = Field(
