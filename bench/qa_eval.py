@@ -1,6 +1,7 @@
 """Answer quality on the dev sets and the refusal threshold's calibration table.
 
-    .venv/bin/python bench/qa_eval.py --data-dir bench/data/ncp [--limit N] [--include-expired]
+    .venv/bin/python bench/qa_eval.py --data-dir bench/data/ncp [--limit N] [--include-expired] [--threshold T]
+        [--passage-weight W]
 
 Scores ncp_dev (answer accuracy, citation accuracy, false refusals), guangzhou_dev (citation accuracy; only
 meaningful when guangzhou/ is indexed), the unanswerable dev set and the held-out set (refusal rate), then prints,
@@ -45,14 +46,19 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N ncp_dev questions only")
     parser.add_argument("--include-expired", action="store_true", help="answer from expired policies too")
     parser.add_argument("--threshold", type=float, default=None, help="refusal threshold (default: the setting)")
+    parser.add_argument("--passage-weight", type=float, default=None,
+                        help="weight of the passage's relevance when choosing the answer sentence (default: the setting)")
     args = parser.parse_args()
     overrides: dict[str, object] = {"data_dir": args.data_dir, "qa_include_expired": args.include_expired}
     if args.threshold is not None:
         overrides["qa_refusal_threshold"] = args.threshold
+    if args.passage_weight is not None:
+        overrides["qa_answer_passage_weight"] = args.passage_weight
     kb = PolicyKB(load_settings(**overrides))
     print(f"machine: {describe_machine()}")
     print(f"index {args.data_dir}: {kb.store.count_documents()} documents, {kb.store.count_chunks()} chunks; "
-          f"threshold {kb.settings.qa_refusal_threshold}, include_expired {args.include_expired}")
+          f"threshold {kb.settings.qa_refusal_threshold}, passage weight {kb.settings.qa_answer_passage_weight}, "
+          f"include_expired {args.include_expired}")
     kb.answerer.warm_up()
     reports = {}
     sets = [

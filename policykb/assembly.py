@@ -124,6 +124,7 @@ class PolicyKB:
             max_sentences=settings.qa_answer_max_sentences,
             max_chars=settings.qa_answer_max_chars,
             quote_max_chars=settings.qa_quote_max_chars,
+            passage_weight=settings.qa_answer_passage_weight,
         )
         extractive = ExtractiveAnswerGenerator(selector)
         if settings.answer_mode == AnswerMode.EXTRACTIVE:

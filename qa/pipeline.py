@@ -98,7 +98,7 @@ class PolicyAnswerer:
         conversations: ConversationStore,
         *,
         normalizer: QueryNormalizer | None = None,
-        refusal_threshold: float = 0.75,
+        refusal_threshold: float = 0.76,
         include_expired: bool = False,
         candidates: int = 20,
         limits: AnswererLimits = AnswererLimits(),

@@ -3,7 +3,8 @@
 Sentences end at 。！？； and line breaks (and at wide gaps, since some texts lost their line breaks). A sentence
 scores by the weighted share of the question's key terms it contains, plus a bonus when it states what the
 question asks for: an amount for 多少/金额/额度 questions, a date or time limit for 何时/期限, materials, a
-department, a telephone number, conditions. Ties go to the better passage.
+department, a telephone number, conditions. The answer starts at the sentence whose score plus ``passage_weight``
+times its passage's reranked relevance is highest, so it comes from the best passage unless another matches far better.
 """
 
 from __future__ import annotations
@@ -110,11 +111,20 @@ class SentenceSelector:
     """
 
     def __init__(
-        self, term_weights: TermWeights, *, max_sentences: int = 4, max_chars: int = 220, quote_max_chars: int = 400
+        self,
+        term_weights: TermWeights,
+        *,
+        max_sentences: int = 4,
+        max_chars: int = 220,
+        quote_max_chars: int = 400,
+        passage_weight: float = 5.0,
     ) -> None:
         if max_sentences <= 0 or max_chars <= 0 or quote_max_chars <= 0:
             raise ValueError(f"max_sentences, max_chars and quote_max_chars must be positive, got {max_sentences}, {max_chars}, {quote_max_chars}")
+        if passage_weight < 0:
+            raise ValueError(f"passage_weight must not be negative, got {passage_weight}")
         self.term_weights = term_weights
+        self.passage_weight = passage_weight
         self.max_sentences = max_sentences
         self.max_chars = max_chars
         self.quote_max_chars = max(quote_max_chars, max_chars)
@@ -152,7 +162,9 @@ class SentenceSelector:
         scored = self.score_sentences(question, passages, terms)
         if not scored:
             return []
-        best = max(scored, key=lambda s: s.score)
+        # The answer starts in the passage the reranker trusts most unless another one matches far better: a
+        # sentence's key-term match alone is noisy (it cannot tell a restated topic from the stated fact).
+        best = max(scored, key=lambda s: s.score + self.passage_weight * passages[s.passage_index].score)
         passage = passages[best.passage_index]
         sentences = [s for s in scored if s.passage_index == best.passage_index]
         position = next(i for i, s in enumerate(sentences) if s.sentence == best.sentence)

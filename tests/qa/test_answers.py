@@ -7,6 +7,9 @@ import re
 import pytest
 
 from qa.pipeline import QuestionRejected
+from qa.sentence_selector import SentenceSelector
+from qa.types import Passage
+from tests.conftest import LIBRARY
 
 
 def _document_text(kb, doc_id: str) -> str:
@@ -91,3 +94,43 @@ def test_another_citys_policy_does_not_answer_a_question_about_this_city(answere
     assert "没有找到" in asked_elsewhere.answer and asked_elsewhere.citations == []
     asked_here = answerer.ask("呼和浩特市数字政府建设的主要目标是什么？")
     assert not asked_here.refused and "呼和浩特" in asked_here.citations[0].title
+
+
+@pytest.mark.parametrize(
+    ("question", "stated"),
+    [
+        ("创业担保贷款申请对象有哪几类？", "个人借款人和小微企业借款人"),
+        ("创业担保贷款的贴息利率是多少？", "50%给予财政贴息"),
+    ],
+)
+def test_faq_answer_states_the_reply_not_only_the_repeated_question(answerer, question, stated) -> None:
+    # guangzhou/doc_16 is a FAQ page: its question lines match the question best, the lines after them answer it.
+    reply = answerer.ask(question)
+    assert not reply.refused
+    assert reply.citations[0].path.endswith("guangzhou/doc_16.txt")
+    assert stated in reply.answer
+
+
+def _chunk_passage(path: str, start_marker: str, length: int, title: str, relevance: float) -> Passage:
+    """A passage cut from a real library file, as the reranker hands it to the sentence selector."""
+    document = (LIBRARY / path).read_text(encoding="utf-8")
+    start = document.index(start_marker)
+    text = document[start : start + length]
+    return Passage(f"{path}#{start}", path, title, path, "", text, start, start + length, None, None, "现行有效",
+                   relevance, 0.0, relevance, 0.89)
+
+
+def test_answer_comes_from_the_passage_the_reranker_trusts_unless_another_matches_far_better(qa_kb) -> None:
+    question = "郑州针对发热旅客采取怎样的措施？"
+    passages = [
+        # The right passage (a Henan press conference): its sentence names 郑州机场 in the clause before.
+        _chunk_passage("ncp/b11ff834b9083dd183f0438afe904cf4.txt", "在旅客安全出行方面", 400, "河南省新冠肺炎疫情防控工作第十四场新闻发布会召开", 0.99),
+        # A civil-aviation briefing whose sentence repeats 针对 … 发热 … 旅客 … 措施-like words but is about aircraft.
+        _chunk_passage("ncp/fdeb3858efad3552953b9e3dc45a39a3.txt", "李健表示，根据以上统计数据", 366, "继续深化细化防控措施", 0.85),
+    ]
+    chosen = SentenceSelector(qa_kb.term_weights).select(question, passages)[0]
+    assert chosen.passage.doc_id.endswith("b11ff834b9083dd183f0438afe904cf4.txt")
+    assert "设置专门的隔离场所和转运车辆" in chosen.text
+    # Sentence match alone (no weight on the passage's relevance) picks the aircraft sentence.
+    match_only = SentenceSelector(qa_kb.term_weights, passage_weight=0.0).select(question, passages)[0]
+    assert match_only.passage.doc_id.endswith("fdeb3858efad3552953b9e3dc45a39a3.txt")
