@@ -16,6 +16,8 @@ from qa.types import AnswerDraft, AnswerMode, Passage, Quote
 
 _ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+条")
 _SPACES = re.compile(r"\s+")
+# A line break before a numbered item ("（二）…", "2.…") is kept: a list answer reads one item per line.
+_ITEM_BREAK = re.compile(r"\s*\n\s*(?=[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+[.、．])")
 _STREAM_PIECE = re.compile(r".+?(?:[，,、：:；;。！？!?]+|$)", re.S)
 
 
@@ -48,7 +50,8 @@ def attribution(quote: Quote) -> str:
 
 
 def quote_for_display(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
+    """The text on one line, whitespace collapsed, except that each numbered item of a list starts a new line."""
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in _ITEM_BREAK.split(text.strip()))
 
 
 class ExtractiveAnswerGenerator:

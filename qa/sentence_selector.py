@@ -3,8 +3,10 @@
 Sentences end at 。！？； and line breaks (and at wide gaps, since some texts lost their line breaks). A sentence
 scores by the weighted share of the question's key terms it contains, plus a bonus when it states what the
 question asks for: an amount for 多少/金额/额度 questions, a date or time limit for 何时/期限, materials, a
-department, a telephone number, conditions. The answer starts at the sentence whose score plus ``passage_weight``
-times its passage's reranked relevance is highest, so it comes from the best passage unless another matches far better.
+department, a telephone number, conditions; for conditions and materials, also when it introduces their numbered
+list ("…同时符合下列条件的企业："), which the answer then carries with its items. The answer starts at the sentence
+whose score plus ``passage_weight`` times its passage's reranked relevance is highest, so it comes from the best
+passage unless another matches far better.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ _QUESTION_CUES: dict[AskedFor, re.Pattern[str]] = {
 
 _ANSWER_CUES: dict[AskedFor, re.Pattern[str]] = {
     AskedFor.AMOUNT: re.compile(r"\d[\d.,]*\s*(?:万元|亿元|千元|元|%|％|倍|个百分点)|[一二三四五六七八九十百千万两]+(?:万元|亿元|元|倍)|百分之"),
-    AskedFor.DEADLINE: re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]+月|日[前内起止]|之前|以前|期限|期间|个工作日|\d+\s*(?:天|日内|个月|年内)|截止|截至|有效期"),
+    AskedFor.DEADLINE: re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]+月|日[前内起止]|之前|以前|期限|期间|个工作日|\d+\s*(?:天|日内|个月|年)|[一二三四五六七八九十百两]+\s*(?:年|个月|天|日内)|截止|截至|有效期"),
     AskedFor.MATERIALS: re.compile(r"材料|证明|复印件|申请表|营业执照|身份证|原件|合同|发票|清单|凭证"),
     AskedFor.DEPARTMENT: re.compile(r"[局委厅办部署院站]|中心|部门|机关|政府|窗口|责任单位"),
     AskedFor.CONTACT: re.compile(r"\d{3,4}[-—－]?\d{7,8}|12345|热线|电话|邮箱|@|网址|https?://|www\."),
@@ -55,7 +57,12 @@ _BOILERPLATE = re.compile(
     r"^各[^。；]{2,120}[：:]$|^[^，。；]{2,40}\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$|现印发给你们|现将[^。]{0,40}通知如下|特此通知|特此公告"
 )
 _LIST_QUESTION = re.compile(r"哪些|哪几|什么措施|什么举措|什么政策|什么要求|什么规定|如何|怎么|怎样|举措|措施|方面|内容|要求|包括")
-_NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|第[一二三四五六七八九十百\d]+[条章节])")
+_NUMBERED = re.compile(
+    r"^(?:(?P<chinese>[一二三四五六七八九十]+、)|(?P<parenthesized>[（(][一二三四五六七八九十\d]+[)）])|(?P<arabic>\d+[.、．])"
+    r"|(?P<article>第[一二三四五六七八九十百\d]+[条章节]))"
+)
+_LIST_LEAD_BONUS = 0.2
+_LIST_KINDS = frozenset({AskedFor.CONDITIONS, AskedFor.MATERIALS})
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,21 @@ def _trimmed(text: str, start: int, end: int) -> list[Sentence]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return [Sentence(start, end, text[start:end])] if end > start else []
+
+
+def _numbering(text: str) -> str | None:
+    """The numbering style a list item or article starts with ("chinese" 一、, "parenthesized" （一）, "arabic" 1.,
+    "article" 第X条), or None when ``text`` is not numbered."""
+    match = _NUMBERED.match(text)
+    return match.lastgroup if match else None
+
+
+def _list_style(sentences: list[Sentence], position: int) -> str | None:
+    """The numbering of the items the sentence at ``position`` introduces, if it does: a sentence ending in a colon
+    followed by a numbered one ("…同时符合下列条件的企业：" then "（一）…", "增值税税率：" then "（一）…")."""
+    if position + 1 >= len(sentences) or not sentences[position].text.endswith((":", "：")):
+        return None
+    return _numbering(sentences[position + 1].text)
 
 
 def asked_for(question: str) -> set[AskedFor]:
@@ -132,6 +154,7 @@ class SentenceSelector:
     def score_sentences(self, question: str, passages: list[Passage], terms: KeyTerms | None = None) -> list[ScoredSentence]:
         terms = terms or self.term_weights.key_terms(question)
         kinds = asked_for(question)
+        wants_listed = bool(kinds & _LIST_KINDS)
         scored = []
         for index, passage in enumerate(passages):
             # A small share of the passage's relevance: the widening thresholds (0.8 / 0.5 of the best score) were
@@ -140,7 +163,8 @@ class SentenceSelector:
             # Terms the title or section already carries need not all be repeated by the sentence.
             title = self.term_weights.normalize(passage.title or "")
             context = f"{title} {self.term_weights.normalize(passage.section)}"
-            for sentence in split_sentences(passage.text):
+            sentences = split_sentences(passage.text)
+            for position, sentence in enumerate(sentences):
                 normalized = self.term_weights.normalize(sentence.text)
                 coverage = 0.6 * terms.coverage(f"{context} {normalized}") + 0.4 * terms.coverage(normalized)
                 bonus = sum(_CUE_BONUS for kind in kinds if _ANSWER_CUES[kind].search(sentence.text)) / max(1, len(kinds))
@@ -150,6 +174,9 @@ class SentenceSelector:
                     penalty += 0.2
                 if _BOILERPLATE.search(sentence.text):
                     penalty += 0.25
+                # Conditions and materials are usually listed: the sentence introducing the list is the answer's start.
+                if wants_listed and _list_style(sentences, position):
+                    bonus += _LIST_LEAD_BONUS
                 scored.append(ScoredSentence(index, sentence, coverage + bonus * min(1.0, 2 * coverage) + prior - penalty, coverage))
         return scored
 
@@ -169,9 +196,11 @@ class SentenceSelector:
         passage = passages[best.passage_index]
         sentences = [s for s in scored if s.passage_index == best.passage_index]
         position = next(i for i, s in enumerate(sentences) if s.sentence == best.sentence)
-        first, last = position, self._widen_forward(question, sentences, position, best.score)
-        # A neighbour before that scores nearly as well belongs to the same answer.
-        while last - first + 1 < self.max_sentences and first > 0:
+        items = _list_style([s.sentence for s in sentences], position)
+        first, last = position, self._widen_forward(question, sentences, position, best.score, items)
+        # A neighbour before that scores nearly as well belongs to the same answer, unless the answer starts an
+        # article of its own: "第二十三条 …" is not widened back into 第二十二条, whose label the answer would then carry.
+        while last - first + 1 < self.max_sentences and first > 0 and _numbering(sentences[first].sentence.text) != "article":
             previous = sentences[first - 1]
             if sentences[last].sentence.end - previous.sentence.start > self.max_chars or previous.score < 0.8 * best.score:
                 break
@@ -181,7 +210,7 @@ class SentenceSelector:
         # The citation shows the answer in its context: the rest of the same item, up to quote_max_chars.
         context_end = end
         for following in sentences[last + 1 :]:
-            if following.sentence.end - start > self.quote_max_chars or _NUMBERED.match(following.sentence.text):
+            if following.sentence.end - start > self.quote_max_chars or _ends_item(following.sentence.text, items):
                 break
             context_end = following.sentence.end
         quote = Quote(
@@ -195,22 +224,29 @@ class SentenceSelector:
         )
         return [quote]
 
-    def _widen_forward(self, question: str, sentences: list[ScoredSentence], position: int, best_score: float) -> int:
+    def _widen_forward(
+        self, question: str, sentences: list[ScoredSentence], position: int, best_score: float, items: str | None = None
+    ) -> int:
         """The last sentence of the answer, starting from the best one at ``position``.
 
         A heading-like best sentence ("四、实施援企稳岗政策。", "…如下：") announces what follows, and a question
         asking for a list (哪些, 措施, 如何 …) wants the following sentences of the same item; otherwise only a
-        neighbour scoring nearly as well as the best is added. A new numbered item always ends the answer.
+        neighbour scoring nearly as well as the best is added. A new numbered item ends the answer, unless the best
+        sentence introduces a list of such items (``items``, their numbering): then the items follow, as far as
+        ``max_chars`` allows.
         """
         start = sentences[position].sentence.start
         best_text = sentences[position].sentence.text
         announces = best_text.endswith((":", "：")) or len(best_text) < 30 or bool(_NUMBERED.match(best_text)) and len(best_text) < 40
         wants_list = bool(_LIST_QUESTION.search(question))
         last = position
-        while last + 1 < len(sentences) and last - position + 1 < self.max_sentences:
+        while last + 1 < len(sentences) and (items or last - position + 1 < self.max_sentences):
             following = sentences[last + 1]
-            if following.sentence.end - start > self.max_chars or _NUMBERED.match(following.sentence.text):
+            if following.sentence.end - start > self.max_chars or _ends_item(following.sentence.text, items):
                 break
+            if items:
+                last += 1
+                continue
             if not (announces or (wants_list and following.score >= 0.5 * best_score) or following.score >= 0.8 * best_score):
                 break
             last += 1
@@ -218,3 +254,9 @@ class SentenceSelector:
             if not wants_list:
                 announces = following.sentence.text.endswith((":", "："))
         return last
+
+
+def _ends_item(text: str, items: str | None) -> bool:
+    """Whether a sentence starts a new numbered item that is not one of the listed ``items``."""
+    style = _numbering(text)
+    return style is not None and style != items

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from qa.answer_composer import ExtractiveAnswerGenerator
 from qa.pipeline import QuestionRejected
 from qa.sentence_selector import SentenceSelector
 from qa.types import Passage
@@ -134,3 +135,33 @@ def test_answer_comes_from_the_passage_the_reranker_trusts_unless_another_matche
     # Sentence match alone (no weight on the passage's relevance) picks the aircraft sentence.
     match_only = SentenceSelector(qa_kb.term_weights, passage_weight=0.0).select(question, passages)[0]
     assert match_only.passage.doc_id.endswith("fdeb3858efad3552953b9e3dc45a39a3.txt")
+
+
+def test_conditions_question_gets_the_article_that_lists_them_with_its_items(qa_kb) -> None:
+    # 第九十三条 introduces (一)…(五); item (五) "…认定管理办法规定的其他条件" repeats more of the question's words.
+    path = "laws/行政法规/企业所得税法实施条例(2019-04-23).md"
+    passage = _chunk_passage(path, "第九十三条", 330, "中华人民共和国企业所得税法实施条例", 0.95)
+    selector = SentenceSelector(qa_kb.term_weights)
+    chosen = selector.select("高新技术企业认定需要什么条件？", [passage])[0]
+    assert chosen.answer_text.startswith("第九十三条") and "同时符合下列条件的企业：" in chosen.answer_text
+    assert "第九十四条" not in chosen.text
+    # The composed answer shows one item per line, as the article does.
+    answer = ExtractiveAnswerGenerator(selector).compose("高新技术企业认定需要什么条件？", [passage]).text
+    assert answer.startswith("根据《中华人民共和国企业所得税法实施条例》第九十三条：企业所得税法第二十八条第二款所称")
+    for item in ("(一)产品(服务)属于", "(四)科技人员占企业职工总数", "(五)高新技术企业认定管理办法"):
+        assert f"：\n{item}" in answer or f"；\n{item}" in answer
+
+
+def test_a_heading_that_ends_in_a_colon_is_answered_with_the_items_it_introduces(qa_kb) -> None:
+    passage = _chunk_passage("laws/经济法/增值税法(2024-12-25).md", "第十条 增值税税率", 400, "中华人民共和国增值税法", 0.95)
+    chosen = SentenceSelector(qa_kb.term_weights).select("增值税的税率有哪些？", [passage])[0]
+    assert chosen.answer_text.startswith("第十条 增值税税率：")
+    assert "税率为百分之十三" in chosen.answer_text
+
+
+def test_an_answer_is_not_widened_back_into_the_previous_article(qa_kb) -> None:
+    # 第二十三条 states the 扶持政策; the two articles before it also score well but would carry their own labels.
+    passage = _chunk_passage("laws/行政法规/促进个体工商户发展条例(2022-10-01).md", "第二十一条", 230, "促进个体工商户发展条例", 0.95)
+    chosen = SentenceSelector(qa_kb.term_weights).select("个体工商户享受哪些扶持政策？", [passage])[0]
+    assert chosen.answer_text.startswith("第二十三条")
+    assert "第二十二条" not in chosen.text
