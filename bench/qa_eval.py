@@ -4,7 +4,9 @@
         [--passage-weight W]
 
 Scores ncp_dev (answer accuracy, citation accuracy, false refusals), guangzhou_dev (citation accuracy; only
-meaningful when guangzhou/ is indexed), the unanswerable dev set and the held-out set (refusal rate), then prints,
+meaningful when guangzhou/ is indexed), laws_dev (our 28 questions on laws and regulations, answered by one article
+each: single-line news texts are most of ncp_dev, this set checks articles, headings and lists; only meaningful when
+laws/ is indexed), the unanswerable dev set and the held-out set (refusal rate), then prints,
 for a range of thresholds, the refusal rate on unanswerable dev questions and the false-refusal rate on the
 answerable ones. The held-out set is only reported, never used to choose the threshold.
 """
@@ -64,6 +66,7 @@ def main() -> None:
     sets = [
         ("ncp_dev", EVAL / "ncp_dev.jsonl", args.limit),
         ("guangzhou_dev", EVAL / "guangzhou_dev.jsonl", None),
+        ("laws_dev", REPO / "eval" / "laws_dev.jsonl", None),
         ("unanswerable_dev", REPO / "eval" / "unanswerable_dev.jsonl", None),
         ("unanswerable_heldout", REPO / "eval" / "unanswerable_heldout.jsonl", None),
     ]
@@ -71,8 +74,9 @@ def main() -> None:
         reports[name] = evaluate_answers(kb.answerer, load_qa_items(path)[:limit])
         _print(name, reports[name])
     # The library may hold the gold document again as a web page, DOCX or PDF: citing such a copy is also right.
-    copies = evaluate_answers(kb.answerer, load_qa_items(EVAL / "guangzhou_dev.jsonl"), CopyMatcher(kb.store).matches)
-    _print("guangzhou_dev (copies too)", copies)
+    matcher = CopyMatcher(kb.store).matches
+    for name, path in (("guangzhou_dev", EVAL / "guangzhou_dev.jsonl"), ("laws_dev", REPO / "eval" / "laws_dev.jsonl")):
+        _print(f"{name} (copies too)", evaluate_answers(kb.answerer, load_qa_items(path), matcher))
     answerable = reports["ncp_dev"].relevance
     unanswerable = reports["unanswerable_dev"].relevance
     print("\nthreshold  refusal(unanswerable_dev)  false-refusal(ncp_dev)")

@@ -2,7 +2,9 @@
 
 A word's weight blends its rarity in the library (chunk-level IDF, counted once from the store and cached in the
 data directory) with its rarity in general Chinese (jieba's bundled IDF table), so the weights stay sensible on
-a tiny library too. Question words (哪些, 多少 …) weigh nothing.
+a tiny library too. Question words (哪些, 多少 …) weigh nothing. A compound the text does not contain as such
+still counts for the share of its characters that its parts, found in the text, cover ("拖欠款项" in "拖欠中小企业
+款项").
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -37,17 +39,29 @@ class KeyTerms:
     """The weighted words of a question (normalised as the tokenizer normalises text)."""
 
     weights: dict[str, float]
+    # Where the question's shorter terms sit inside its longer ones: jieba's search mode yields a compound together
+    # with its parts ("拖欠款项": 拖欠 at 0, 款项 at 2), and texts often state the parts apart.
+    parts: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
         return sum(self.weights.values())
 
     def coverage(self, normalized_text: str) -> float:
-        """Weighted share of the terms that occur in ``normalized_text`` (0 when there are no terms)."""
+        """Weighted share of the terms that occur in ``normalized_text`` (0 when there are no terms); a compound
+        that does not occur counts for the share of its characters covered by its parts that do."""
         total = self.total
         if total <= 0:
             return 0.0
-        return sum(weight for term, weight in self.weights.items() if term in normalized_text) / total
+        present = {term for term in self.weights if term in normalized_text}
+        covered = 0.0
+        for term, weight in self.weights.items():
+            if term in present:
+                covered += weight
+            elif term in self.parts:
+                characters = {i for part, start in self.parts[term] if part in present for i in range(start, start + len(part))}
+                covered += weight * len(characters) / len(term)
+        return covered / total
 
 
 class TermWeights:
@@ -153,4 +167,19 @@ class TermWeights:
             if token in self.question_words or token in weights:
                 continue
             weights[token] = self.weight(token, stats)
-        return KeyTerms(weights)
+        parts = {}
+        for term in weights:
+            inside = tuple((other, start) for other in weights if other != term for start in _occurrences(term, other))
+            if inside:
+                parts[term] = inside
+        return KeyTerms(weights, parts)
+
+
+def _occurrences(text: str, part: str) -> list[int]:
+    """Start offsets of ``part`` in ``text`` (overlapping ones too)."""
+    starts = []
+    start = text.find(part)
+    while start >= 0:
+        starts.append(start)
+        start = text.find(part, start + 1)
+    return starts

@@ -165,3 +165,21 @@ def test_an_answer_is_not_widened_back_into_the_previous_article(qa_kb) -> None:
     chosen = SentenceSelector(qa_kb.term_weights).select("个体工商户享受哪些扶持政策？", [passage])[0]
     assert chosen.answer_text.startswith("第二十三条")
     assert "第二十二条" not in chosen.text
+
+
+def test_a_compound_the_text_states_in_parts_still_counts(qa_kb) -> None:
+    # jieba yields 拖欠款项 with its parts; the regulation says "拖欠…款项" and "投诉的中小企业" apart.
+    question = "中小企业投诉被拖欠款项后，对方可以打击报复吗？"
+    terms = qa_kb.term_weights.key_terms(question)
+    assert {part for part, _ in terms.parts["拖欠款项"]} >= {"拖欠", "款项"}
+    text = qa_kb.term_weights.normalize("不得违约拖欠中小企业的货物、工程、服务款项")
+    whole_terms_only = sum(weight for term, weight in terms.weights.items() if term in text) / terms.total
+    assert terms.coverage(text) > whole_terms_only
+    # Parts that the text lacks add nothing: "拖欠" alone covers only half of 拖欠款项.
+    assert terms.coverage(qa_kb.term_weights.normalize("拖欠")) < terms.coverage(qa_kb.term_weights.normalize("拖欠 款项"))
+
+
+def test_how_long_is_a_question_word_not_a_term(qa_kb) -> None:
+    weights = qa_kb.term_weights.key_terms("领取营业执照后多长时间内要办理税务登记？").weights
+    assert "多长时间" not in weights and "长时间" not in weights
+    assert {"营业执照", "税务", "登记"} <= set(weights)
