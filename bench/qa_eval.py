@@ -6,7 +6,8 @@
 Scores ncp_dev (answer accuracy, citation accuracy, false refusals), guangzhou_dev (citation accuracy; only
 meaningful when guangzhou/ is indexed), laws_dev (our 28 questions on laws and regulations, answered by one article
 each: single-line news texts are most of ncp_dev, this set checks articles, headings and lists; only meaningful when
-laws/ is indexed), the unanswerable dev set and the held-out set (refusal rate), then prints,
+laws/ is indexed; laws_heldout: 20 more, written at the same time, only reported), the unanswerable dev set and the
+held-out set (refusal rate), then prints,
 for a range of thresholds, the refusal rate on unanswerable dev questions and the false-refusal rate on the
 answerable ones. The held-out set is only reported, never used to choose the threshold.
 """
@@ -67,6 +68,7 @@ def main() -> None:
         ("ncp_dev", EVAL / "ncp_dev.jsonl", args.limit),
         ("guangzhou_dev", EVAL / "guangzhou_dev.jsonl", None),
         ("laws_dev", REPO / "eval" / "laws_dev.jsonl", None),
+        ("laws_heldout", REPO / "eval" / "laws_heldout.jsonl", None),
         ("unanswerable_dev", REPO / "eval" / "unanswerable_dev.jsonl", None),
         ("unanswerable_heldout", REPO / "eval" / "unanswerable_heldout.jsonl", None),
     ]
@@ -75,7 +77,9 @@ def main() -> None:
         _print(name, reports[name])
     # The library may hold the gold document again as a web page, DOCX or PDF: citing such a copy is also right.
     matcher = CopyMatcher(kb.store).matches
-    for name, path in (("guangzhou_dev", EVAL / "guangzhou_dev.jsonl"), ("laws_dev", REPO / "eval" / "laws_dev.jsonl")):
+    copied_sets = (("guangzhou_dev", EVAL / "guangzhou_dev.jsonl"), ("laws_dev", REPO / "eval" / "laws_dev.jsonl"),
+                   ("laws_heldout", REPO / "eval" / "laws_heldout.jsonl"))
+    for name, path in copied_sets:
         _print(f"{name} (copies too)", evaluate_answers(kb.answerer, load_qa_items(path), matcher))
     answerable = reports["ncp_dev"].relevance
     unanswerable = reports["unanswerable_dev"].relevance

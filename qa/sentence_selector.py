@@ -3,8 +3,8 @@
 Sentences end at 。！？； and line breaks (and at wide gaps, since some texts lost their line breaks). A sentence
 scores by the weighted share of the question's key terms it contains, plus a bonus when it states what the
 question asks for: an amount for 多少/金额/额度 questions, a date or time limit for 何时/期限, materials, a
-department, a telephone number, conditions; for conditions and materials, also when it introduces their numbered
-list ("…同时符合下列条件的企业："), which the answer then carries with its items. The answer starts at the sentence
+department, a telephone number, conditions; for conditions, materials and 哪些 questions, also when it introduces a
+numbered list ("…同时符合下列条件的企业："), which the answer then carries with its items. The answer starts at the sentence
 whose score plus ``passage_weight`` times its passage's reranked relevance is highest, so it comes from the best
 passage unless another matches far better.
 """
@@ -63,6 +63,7 @@ _NUMBERED = re.compile(
 )
 _LIST_LEAD_BONUS = 0.2
 _LIST_KINDS = frozenset({AskedFor.CONDITIONS, AskedFor.MATERIALS})
+_ENUMERATION_QUESTION = re.compile(r"哪些|哪几|哪类")
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class SentenceSelector:
     def score_sentences(self, question: str, passages: list[Passage], terms: KeyTerms | None = None) -> list[ScoredSentence]:
         terms = terms or self.term_weights.key_terms(question)
         kinds = asked_for(question)
-        wants_listed = bool(kinds & _LIST_KINDS)
+        wants_listed = bool(kinds & _LIST_KINDS) or bool(_ENUMERATION_QUESTION.search(question))
         scored = []
         for index, passage in enumerate(passages):
             # A small share of the passage's relevance: the widening thresholds (0.8 / 0.5 of the best score) were
@@ -174,7 +175,7 @@ class SentenceSelector:
                     penalty += 0.2
                 if _BOILERPLATE.search(sentence.text):
                     penalty += 0.25
-                # Conditions and materials are usually listed: the sentence introducing the list is the answer's start.
+                # Conditions, materials and "哪些…" answers are usually listed: the sentence introducing the list starts them.
                 if wants_listed and _list_style(sentences, position):
                     bonus += _LIST_LEAD_BONUS
                 scored.append(ScoredSentence(index, sentence, coverage + bonus * min(1.0, 2 * coverage) + prior - penalty, coverage))

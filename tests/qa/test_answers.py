@@ -112,12 +112,12 @@ def test_faq_answer_states_the_reply_not_only_the_repeated_question(answerer, qu
     assert stated in reply.answer
 
 
-def _chunk_passage(path: str, start_marker: str, length: int, title: str, relevance: float) -> Passage:
+def _chunk_passage(path: str, start_marker: str, length: int, title: str, relevance: float, section: str = "") -> Passage:
     """A passage cut from a real library file, as the reranker hands it to the sentence selector."""
     document = (LIBRARY / path).read_text(encoding="utf-8")
     start = document.index(start_marker)
     text = document[start : start + length]
-    return Passage(f"{path}#{start}", path, title, path, "", text, start, start + length, None, None, "现行有效",
+    return Passage(f"{path}#{start}", path, title, path, section, text, start, start + length, None, None, "现行有效",
                    relevance, 0.0, relevance, 0.89)
 
 
@@ -183,3 +183,16 @@ def test_how_long_is_a_question_word_not_a_term(qa_kb) -> None:
     weights = qa_kb.term_weights.key_terms("领取营业执照后多长时间内要办理税务登记？").weights
     assert "多长时间" not in weights and "长时间" not in weights
     assert {"营业执照", "税务", "登记"} <= set(weights)
+
+
+def test_which_question_prefers_the_article_that_lists_the_answers(qa_kb) -> None:
+    # The reranker puts a COVID-era tax notice's 研发支出加计扣除 item a little above 企业所得税法 第三十条, which
+    # introduces the list of deductible expenses; "哪些" asks for that list.
+    question = "企业哪些支出可以加计扣除？"
+    notice = _chunk_passage("ncp/d898435a903c3865ab91e76966d31909.txt", "（三）疫情防控研发支出税前加计扣除", 361,
+                            "疫情防控期间税费优惠政策和征管服务措施汇编", 0.992, "企业所得税 > （三）疫情防控研发支出税前加计扣除")
+    law = _chunk_passage("laws/经济法/企业所得税法(2018-12-29).md", "第三十条", 334, "中华人民共和国企业所得税法", 0.980,
+                         "第四章 税收优惠")
+    chosen = SentenceSelector(qa_kb.term_weights).select(question, [notice, law])[0]
+    assert chosen.passage.title == "中华人民共和国企业所得税法"
+    assert chosen.answer_text.startswith("第三十条 企业的下列支出") and "研究开发费用" in chosen.answer_text
