@@ -7,8 +7,9 @@ Scores ncp_dev (answer accuracy, citation accuracy, false refusals), guangzhou_d
 meaningful when guangzhou/ is indexed), laws_dev (our 28 questions on laws and regulations, answered by one article
 each: single-line news texts are most of ncp_dev, this set checks articles, headings and lists; only meaningful when
 laws/ is indexed; laws_heldout: 20 more on other laws, written after it and only reported), the unanswerable dev set
-and the held-out set (refusal rate), then prints, for a range of thresholds, the refusal rate on unanswerable dev questions and the false-refusal rate on the
-answerable ones. The held-out set is only reported, never used to choose the threshold.
+and the held-out set (refusal rate), then prints, for a range of thresholds, the refusal rate on unanswerable dev
+questions and the false-refusal rate on the answerable ones. The held-out set is only reported, never used to choose
+the threshold.
 """
 
 from __future__ import annotations
