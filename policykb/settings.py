@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     qa_refusal_threshold: float = Field(0.76, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
     qa_max_question_chars: int = Field(300, ge=10, description="Longest question accepted, in characters; longer ones are rejected, not truncated.")
     qa_candidates: int = Field(20, ge=1, le=100, description="Passages retrieved and reranked per question.")
-    qa_answer_max_sentences: int = Field(4, ge=1, description="Most sentences an extractive answer quotes; the numbered items of a list the answer introduces (…符合下列条件：（一）…) are bounded by the character cap only.")
+    qa_answer_max_sentences: int = Field(4, ge=1, description="Most sentences an extractive answer quotes; the numbered items of a list the answer introduces (…符合下列条件：（一）…) are bounded by the quote's character cap only, and an answer that stops before the list's end says so.")
     qa_answer_max_chars: int = Field(220, ge=40, description="Most characters an extractive answer quotes (a single longer sentence is still quoted whole).")
     qa_quote_max_chars: int = Field(400, ge=40, description="Most characters of a citation's quote: the answer sentences plus the rest of their item as context.")
     qa_answer_passage_weight: float = Field(5.0, ge=0.0, description="How much the reranked passage's relevance counts, next to a sentence's own match, when choosing the answer's first sentence.")

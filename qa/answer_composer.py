@@ -18,6 +18,8 @@ _ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+条
 _SPACES = re.compile(r"\s+")
 # A line break before a numbered item ("（二）…", "2.…") is kept: a list answer reads one item per line.
 _ITEM_BREAK = re.compile(r"\s*\n\s*(?=[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+[.、．])")
+# Shown after a list answer that had to stop before the list's end: a partial list of conditions must not look whole.
+MORE_ITEMS = "……（条目较多，以上为前几项，其余请查看原文）"
 _STREAM_PIECE = re.compile(r".+?(?:[，,、：:；;。！？!?]+|$)", re.S)
 
 
@@ -78,6 +80,8 @@ class ExtractiveAnswerGenerator:
         label = _ARTICLE.match(body)
         if label and label.group(0) == section_label(main.passage, main.answer_text):
             body = body[label.end() :].lstrip()  # "第九条：机关……", not "第九条：第九条 机关……"
+        if main.more_items:
+            body += f"\n{MORE_ITEMS}"
         return AnswerDraft(attribution(main) + body, quotes)
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str]:

@@ -222,6 +222,8 @@ class SentenceSelector:
             score=best.score,
             answer_start=passage.char_start + start,
             answer_end=passage.char_start + end,
+            # The list goes on right after the answer (it stopped at the character cap, not at the list's end).
+            more_items=items is not None and last + 1 < len(sentences) and not _ends_item(sentences[last + 1].sentence.text, items),
         )
         return [quote]
 
@@ -234,7 +236,7 @@ class SentenceSelector:
         asking for a list (哪些, 措施, 如何 …) wants the following sentences of the same item; otherwise only a
         neighbour scoring nearly as well as the best is added. A new numbered item ends the answer, unless the best
         sentence introduces a list of such items (``items``, their numbering): then the items follow, as far as
-        ``max_chars`` allows.
+        ``quote_max_chars`` allows (a list is the answer, so it gets the quote's room).
         """
         start = sentences[position].sentence.start
         best_text = sentences[position].sentence.text
@@ -243,7 +245,9 @@ class SentenceSelector:
         last = position
         while last + 1 < len(sentences) and (items or last - position + 1 < self.max_sentences):
             following = sentences[last + 1]
-            if following.sentence.end - start > self.max_chars or _ends_item(following.sentence.text, items):
+            if following.sentence.end - start > (self.quote_max_chars if items else self.max_chars):
+                break
+            if _ends_item(following.sentence.text, items):
                 break
             if items:
                 last += 1
@@ -257,7 +261,15 @@ class SentenceSelector:
         return last
 
 
+# Outline levels, outermost first: 第X条 > 一、 > （一） > 1.
+_LEVELS = {"article": 0, "chinese": 1, "parenthesized": 2, "arabic": 3}
+
+
 def _ends_item(text: str, items: str | None) -> bool:
-    """Whether a sentence starts a new numbered item that is not one of the listed ``items``."""
+    """Whether a sentence starts a new numbered item outside the listed ``items``: any numbered sentence when there
+    is no list, else one numbered at the list's level in another style or at an outer level (a nested "1." list
+    inside item （二） belongs to it)."""
     style = _numbering(text)
-    return style is not None and style != items
+    if style is None or style == items:
+        return False
+    return items is None or _LEVELS[style] <= _LEVELS[items]

@@ -70,6 +70,7 @@ class Quote:
     score: float
     answer_start: int = -1
     answer_end: int = -1
+    more_items: bool = False  # the answer stops inside a numbered list whose items go on after the quote
 
     @property
     def answer_text(self) -> str:

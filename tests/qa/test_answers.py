@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from qa.answer_composer import ExtractiveAnswerGenerator
+from qa.answer_composer import MORE_ITEMS, ExtractiveAnswerGenerator
 from qa.pipeline import QuestionRejected
 from qa.sentence_selector import SentenceSelector
 from qa.types import Passage
@@ -156,7 +156,26 @@ def test_a_heading_that_ends_in_a_colon_is_answered_with_the_items_it_introduces
     passage = _chunk_passage("laws/经济法/增值税法(2024-12-25).md", "第十条 增值税税率", 400, "中华人民共和国增值税法", 0.95)
     chosen = SentenceSelector(qa_kb.term_weights).select("增值税的税率有哪些？", [passage])[0]
     assert chosen.answer_text.startswith("第十条 增值税税率：")
-    assert "税率为百分之十三" in chosen.answer_text
+    # All five items, with the "1.…4." goods nested in item （二）.
+    for stated in ("税率为百分之十三", "1.农产品、食用植物油、食用盐", "税率为百分之六", "（五）境内单位和个人跨境销售"):
+        assert stated in chosen.answer_text
+    assert not chosen.more_items
+
+
+def test_a_list_longer_than_the_quote_says_that_more_items_follow(qa_kb) -> None:
+    # 第一百零六条 lists the regulator's powers in about 700 characters.
+    passage = _chunk_passage("laws/经济法/期货和衍生品法(2022-04-20).md", "第一百零六条", 900, "中华人民共和国期货和衍生品法", 0.95)
+    selector = SentenceSelector(qa_kb.term_weights)
+    question = "期货监督管理机构可以采取哪些措施？"
+    chosen = selector.select(question, [passage])[0]
+    assert chosen.answer_text.startswith("第一百零六条 国务院期货监督管理机构依法履行职责，有权采取下列措施：")
+    assert "（一）" in chosen.answer_text and "第一百零七条" not in chosen.text
+    assert chosen.more_items and len(chosen.answer_text) <= selector.quote_max_chars
+    assert ExtractiveAnswerGenerator(selector).compose(question, [passage]).text.endswith(f"\n{MORE_ITEMS}")
+    # A list that fits (增值税法 第二十四条, nine items) carries no such note.
+    whole = _chunk_passage("laws/经济法/增值税法(2024-12-25).md", "第二十四条 下列项目免征增值税", 900, "中华人民共和国增值税法", 0.95)
+    complete = selector.select("哪些项目可以免征增值税？", [whole])[0]
+    assert "（九）纪念馆、博物馆" in complete.answer_text and not complete.more_items
 
 
 def test_an_answer_is_not_widened_back_into_the_previous_article(qa_kb) -> None:
