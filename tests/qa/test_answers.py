@@ -187,7 +187,7 @@ def test_an_answer_is_not_widened_back_into_the_previous_article(qa_kb) -> None:
 
 
 def test_a_compound_the_text_states_in_parts_still_counts(qa_kb) -> None:
-    # jieba yields 拖欠款项 with its parts; the regulation says "拖欠…款项" and "投诉的中小企业" apart.
+    # jieba yields 拖欠款项 with its parts; the regulations say "拖欠…款项", the parts apart.
     question = "中小企业投诉被拖欠款项后，对方可以打击报复吗？"
     terms = qa_kb.term_weights.key_terms(question)
     assert {part for part, _ in terms.parts["拖欠款项"]} >= {"拖欠", "款项"}
