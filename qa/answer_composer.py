@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from qa.sentence_selector import SentenceSelector
+from qa.sentence_selector import SentenceSelector, numbering
 from qa.types import AnswerDraft, AnswerMode, Passage, Quote
 
 _ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+条")
 _SPACES = re.compile(r"\s+")
-# A line break before a numbered item ("（二）…", "2.…") is kept: a list answer reads one item per line.
-_ITEM_BREAK = re.compile(r"\s*\n\s*(?=[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+[.、．])")
 # Shown after a list answer that had to stop before the list's end: a partial list of conditions must not look whole.
 MORE_ITEMS = "……（条目较多，以上为前几项，其余请查看原文）"
 _STREAM_PIECE = re.compile(r".+?(?:[，,、：:；;。！？!?]+|$)", re.S)
@@ -52,8 +50,15 @@ def attribution(quote: Quote) -> str:
 
 
 def quote_for_display(text: str) -> str:
-    """The text on one line, whitespace collapsed, except that each numbered item of a list starts a new line."""
-    return "\n".join(_SPACES.sub(" ", line).strip() for line in _ITEM_BREAK.split(text.strip()))
+    """The text on one line, whitespace collapsed, except that a list item ("（二）…", "2.…") that starts a line in
+    the text starts one here too: a list answer reads one item per line."""
+    shown: list[str] = []
+    for line in filter(None, (_SPACES.sub(" ", line).strip() for line in text.split("\n"))):
+        if shown and numbering(line) in (None, "article"):
+            shown[-1] += f" {line}"
+        else:
+            shown.append(line)
+    return "\n".join(shown)
 
 
 class ExtractiveAnswerGenerator:

@@ -98,7 +98,7 @@ def _trimmed(text: str, start: int, end: int) -> list[Sentence]:
     return [Sentence(start, end, text[start:end])] if end > start else []
 
 
-def _numbering(text: str) -> str | None:
+def numbering(text: str) -> str | None:
     """The numbering style a list item or article starts with ("chinese" 一、, "parenthesized" （一）, "arabic" 1.,
     "article" 第X条), or None when ``text`` is not numbered."""
     match = _NUMBERED.match(text)
@@ -110,7 +110,7 @@ def _list_style(sentences: list[Sentence], position: int) -> str | None:
     followed by a numbered one ("…同时符合下列条件的企业：" then "（一）…", "增值税税率：" then "（一）…")."""
     if position + 1 >= len(sentences) or not sentences[position].text.endswith((":", "：")):
         return None
-    return _numbering(sentences[position + 1].text)
+    return numbering(sentences[position + 1].text)
 
 
 def asked_for(question: str) -> set[AskedFor]:
@@ -201,7 +201,7 @@ class SentenceSelector:
         first, last = position, self._widen_forward(question, sentences, position, best.score, items)
         # A neighbour before that scores nearly as well belongs to the same answer, unless the answer starts an
         # article of its own: "第二十三条 …" is not widened back into 第二十二条, whose label the answer would then carry.
-        while last - first + 1 < self.max_sentences and first > 0 and _numbering(sentences[first].sentence.text) != "article":
+        while last - first + 1 < self.max_sentences and first > 0 and numbering(sentences[first].sentence.text) != "article":
             previous = sentences[first - 1]
             if sentences[last].sentence.end - previous.sentence.start > self.max_chars or previous.score < 0.8 * best.score:
                 break
@@ -269,7 +269,7 @@ def _ends_item(text: str, items: str | None) -> bool:
     """Whether a sentence starts a new numbered item outside the listed ``items``: any numbered sentence when there
     is no list, else one numbered at the list's level in another style or at an outer level (a nested "1." list
     inside item （二） belongs to it)."""
-    style = _numbering(text)
+    style = numbering(text)
     if style is None or style == items:
         return False
     return items is None or _LEVELS[style] <= _LEVELS[items]
