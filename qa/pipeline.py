@@ -1,7 +1,7 @@
 """The question-answering pipeline (Haystack) and :class:`PolicyAnswerer`, its entry point.
 
-normalise → rewrite follow-ups → hybrid retrieval → rerank → relevance gate → compose (extractive or
-generative) → citation check. ``PolicyAnswerer`` validates the question, keeps the conversation and turns the
+normalise → rewrite follow-ups → hybrid retrieval → rerank → one copy per policy → relevance gate → compose
+(extractive or generative) → citation check. ``PolicyAnswerer`` validates the question, keeps the conversation and turns the
 pipeline's output into an :class:`qa.types.Answer`; ``ask_stream`` yields the same answer as events (with a
 generative generator, the model's text as it arrives, then the checked answer).
 """
@@ -16,11 +16,13 @@ from typing import Any
 
 from haystack import Pipeline, component
 
+from index.document_copies import CopyDetector
 from index.retrieval import HybridSearcher
 from index.types import SearchFilters
 from qa.answer_composer import quote_for_display, section_label, split_for_stream
 from qa.citation_check import CitationChecker, CitationReport
 from qa.conversation import ConversationStore, Turn
+from qa.copy_preference import CanonicalCopies
 from qa.passage_ranker import PassageRanker, PassageRetriever
 from qa.query_normalizer import QueryNormalizer, QueryNormalizerComponent
 from qa.query_rewriter import FollowUpRewriter, QueryRewriterComponent
@@ -111,6 +113,7 @@ class PolicyAnswerer:
         self.pipeline.add_component("rewriter", QueryRewriterComponent(FollowUpRewriter(term_weights)))
         self.pipeline.add_component("retriever", PassageRetriever(searcher, candidates))
         self.pipeline.add_component("ranker", PassageRanker(term_weights))
+        self.pipeline.add_component("copies", CanonicalCopies(CopyDetector(searcher.store)))
         self.pipeline.add_component(
             "gate", RelevanceGate(refusal_threshold, include_expired=include_expired, related_count=limits.related_count)
         )
@@ -123,7 +126,8 @@ class PolicyAnswerer:
         self.pipeline.connect("rewriter.preferred_doc_ids", "retriever.preferred_doc_ids")
         self.pipeline.connect("rewriter.preferred_doc_ids", "ranker.preferred_doc_ids")
         self.pipeline.connect("retriever.documents", "ranker.documents")
-        self.pipeline.connect("ranker.passages", "gate.passages")
+        self.pipeline.connect("ranker.passages", "copies.passages")
+        self.pipeline.connect("copies.passages", "gate.passages")
         self.pipeline.connect("gate.decision", "composer.decision")
         self.pipeline.connect("composer.draft", "citation_check.draft")
 

@@ -1,4 +1,5 @@
-"""A small real library (laws with articles, Guangzhou Q&A pages, an expired notice), indexed once for tests/qa."""
+"""A small real library (laws with articles, Guangzhou Q&A pages and a web-page copy of one, an expired notice), indexed
+once for tests/qa."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ QA_DOCUMENTS = (
     "laws/行政法规/保障中小企业款项支付条例(2025-03-17).md",
     "laws/经济法/中小企业促进法(2017-09-01).md",
     "guangzhou/doc_16.txt",  # 创业担保贷款常见问题
+    "guangzhou_html/15_创业担保贷款常见问题_2025.html",  # the same FAQ as a web page: answers must cite doc_16.txt
     "guangzhou/doc_17.txt",  # 高校毕业生创业补贴
     "guangzhou/doc_29.txt",  # 特困人员救助供养通知: expired (有效期至 2026-04-12)
     "hohhot/呼和浩特市数字政府建设实施方案.txt",

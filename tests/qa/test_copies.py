@@ -1,0 +1,61 @@
+"""One policy held twice (the plain text and its web page): answers cite the plain text and name the policy once."""
+
+from __future__ import annotations
+
+from index.document_copies import COPY_THRESHOLD, CopyDetector, fingerprint, fingerprint_containment
+from qa.copy_preference import SquashedText
+from tests.conftest import LIBRARY
+
+FAQ_TEXT = "guangzhou/doc_16.txt"
+FAQ_PAGE = "guangzhou_html/15_创业担保贷款常见问题_2025.html"
+
+
+def _doc_id(kb, path: str) -> str:
+    return next(d.doc_id for d in kb.store.list_documents(limit=100) if d.path.endswith(path))
+
+
+def test_a_web_page_and_its_text_are_copies_and_the_text_is_preferred(qa_kb) -> None:
+    detector = CopyDetector(qa_kb.store)
+    text, page = _doc_id(qa_kb, FAQ_TEXT), _doc_id(qa_kb, FAQ_PAGE)
+    other = _doc_id(qa_kb, "guangzhou/doc_17.txt")  # another Guangzhou employment page, not a copy
+    assert detector.are_copies(text, page) and detector.are_copies(page, text)
+    assert not detector.are_copies(text, other)
+    assert detector.preferred([page, text]) == text
+
+
+def test_two_versions_of_one_law_are_not_copies() -> None:
+    # The 2020 and 2025 payment regulations share most articles but are different documents: their overlap would
+    # pass the evaluation matcher's 0.7, not the copy detector's threshold.
+    old, new = (
+        fingerprint((LIBRARY / f"laws/行政法规/保障中小企业款项支付条例({date}).md").read_text(encoding="utf-8"))
+        for date in ("2020-07-05", "2025-03-17")
+    )
+    assert 0.5 < fingerprint_containment(old, new) < COPY_THRESHOLD
+
+
+def test_answer_cites_the_plain_text_and_never_offers_its_web_page(qa_kb, answerer) -> None:
+    page = _doc_id(qa_kb, FAQ_PAGE)
+    questions = ("创业担保贷款最高可以申请多少额度？", "创业担保贷款每次最长可以申请多长时间？", "创业担保贷款有哪些申请条件？")
+    for question in questions:
+        reply = answerer.ask(question, record=False)
+        assert not reply.refused, question
+        assert reply.citations[0].path.endswith(FAQ_TEXT), (question, reply.citations[0].path)
+        assert page not in {c.doc_id for c in reply.citations} | {r.doc_id for r in reply.related}, question
+
+
+def test_refusal_offers_each_related_policy_once(qa_kb, answerer) -> None:
+    reply = answerer.ask("创业担保贷款的还款宽限期是几个月？可以展期几次？", record=False)
+    offered = [r.doc_id for r in reply.related] + [c.doc_id for c in reply.citations]
+    assert _doc_id(qa_kb, FAQ_TEXT) in offered
+    assert _doc_id(qa_kb, FAQ_PAGE) not in offered
+
+
+def test_locate_finds_a_passage_in_a_copy_despite_spacing_and_an_extra_edge_line() -> None:
+    original = (LIBRARY / FAQ_TEXT).read_text(encoding="utf-8")
+    passage = original[original.index("二、创业担保贷款最高") : original.index("三、创业担保贷款每次")]
+    # The copy breaks lines differently and the passage as the page chunked it starts with a navigation line.
+    copy = "首页 > 政策解读\n" + original.replace("。", "。\n  ")
+    start, end = SquashedText(copy).locate("当前位置：首页 > 政策解读 > 常见问题\n" + passage)
+    assert "".join(copy[start:end].split()) == "".join(passage.split())
+    not_there = "个人创业担保贷款额度最高80万元，小微企业创业担保贷款最高900万元，由经办银行审核确定。"
+    assert SquashedText(copy).locate(not_there) is None
