@@ -13,6 +13,7 @@ removed) occur in the longer one, which tolerates a web page's navigation and a 
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -84,6 +85,7 @@ class CopyDetector:
         self.threshold = threshold
         self.capacity = capacity
         self._prints: OrderedDict[str, DocumentPrint] = OrderedDict()
+        self._lock = threading.Lock()
 
     def are_copies(self, doc_a: str, doc_b: str) -> bool:
         return bool(self.groups({(doc_a, doc_b)}))
@@ -130,21 +132,24 @@ class CopyDetector:
     def _prints_of(self, described: dict[str, PolicyDocument], doc_ids: set[str]) -> dict[str, DocumentPrint]:
         found = {}
         for doc_id in doc_ids & described.keys():
-            cached = self._prints.get(doc_id)
+            with self._lock:
+                cached = self._prints.get(doc_id)
             if cached is None or cached.content_hash != described[doc_id].content_hash:
                 full = self.store.get_document(doc_id)
                 if full is None:
                     continue
-                cached = self._remember(_print(full))
-            self._prints.move_to_end(doc_id)
+                cached = _print(full)
+            self._remember(cached)
             found[doc_id] = cached
         return found
 
-    def _remember(self, document_print: DocumentPrint) -> DocumentPrint:
-        self._prints[document_print.doc_id] = document_print
-        while len(self._prints) > self.capacity:
-            self._prints.popitem(last=False)
-        return document_print
+    def _remember(self, document_print: DocumentPrint) -> None:
+        """Cache it as the most recently used print (the server answers questions on several threads)."""
+        with self._lock:
+            self._prints[document_print.doc_id] = document_print
+            self._prints.move_to_end(document_print.doc_id)
+            while len(self._prints) > self.capacity:
+                self._prints.popitem(last=False)
 
 
 def _similar_size(a: PolicyDocument, b: PolicyDocument) -> bool:

@@ -59,3 +59,32 @@ def test_locate_finds_a_passage_in_a_copy_despite_spacing_and_an_extra_edge_line
     assert "".join(copy[start:end].split()) == "".join(passage.split())
     not_there = "个人创业担保贷款额度最高80万元，小微企业创业担保贷款最高900万元，由经办银行审核确定。"
     assert SquashedText(copy).locate(not_there) is None
+
+
+def test_the_print_cache_is_safe_to_share_between_server_threads(qa_kb) -> None:
+    # The server answers on several threads with one detector; a cache of one print makes every call evict another.
+    import sys
+    import threading
+
+    detector = CopyDetector(qa_kb.store, capacity=1)
+    text, page, other = (_doc_id(qa_kb, path) for path in (FAQ_TEXT, FAQ_PAGE, "guangzhou/doc_17.txt"))
+    errors: list[BaseException] = []
+
+    def ask_repeatedly() -> None:
+        try:
+            for _ in range(150):
+                assert detector.are_copies(text, page) and not detector.are_copies(text, other)
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=ask_repeatedly) for _ in range(6)]
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, so that interleavings happen
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch_interval)
+    assert errors == []
