@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from index.embedder import EmbeddingCache, PolicyEmbedder
-from index.retrieval import HybridSearcher
-from index.tokenizer import PolicyTokenizer
 from index.types import PolicyStore
-from ingestion.chunker import PolicyChunker
-from ingestion.metadata import PolicyMetadataExtractor
-from ingestion.service import IngestionService
 from policykb.settings import IndexBackend, Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when first used: `policykb docs` and `--help` start without Haystack
+    from index.embedder import PolicyEmbedder
+    from index.retrieval import HybridSearcher
+    from index.tokenizer import PolicyTokenizer
+    from ingestion.service import IngestionService
     from push_rules.service import PushService
     from qa.pipeline import PolicyAnswerer
     from qa.term_weights import TermWeights
@@ -46,9 +45,10 @@ def disable_haystack_telemetry() -> None:
     where Haystack may already be imported.
     """
     os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
-    from haystack.telemetry import _telemetry
+    if "haystack" in sys.modules:
+        from haystack.telemetry import _telemetry
 
-    _telemetry.telemetry = None
+        _telemetry.telemetry = None
 
 
 @dataclass
@@ -66,10 +66,14 @@ class PolicyKB:
 
     @cached_property
     def tokenizer(self) -> PolicyTokenizer:
+        from index.tokenizer import PolicyTokenizer
+
         return PolicyTokenizer()
 
     @cached_property
     def embedder(self) -> PolicyEmbedder:
+        from index.embedder import EmbeddingCache, PolicyEmbedder
+
         settings = self.settings
         embedder = PolicyEmbedder(
             settings.embedding_model,
@@ -87,6 +91,8 @@ class PolicyKB:
 
     @cached_property
     def searcher(self) -> HybridSearcher:
+        from index.retrieval import HybridSearcher
+
         settings = self.settings
         return HybridSearcher(
             self.store,
@@ -100,6 +106,10 @@ class PolicyKB:
 
     @cached_property
     def ingestion(self) -> IngestionService:
+        from ingestion.chunker import PolicyChunker
+        from ingestion.metadata import PolicyMetadataExtractor
+        from ingestion.service import IngestionService
+
         settings = self.settings
         return IngestionService(
             self.store,
