@@ -27,9 +27,14 @@ _SHINGLE = 8
 _SPACE = re.compile(r"\s+")
 
 
+def squashed(text: str) -> str:
+    """The text without whitespace: copies differ in line breaks and spacing, not in their characters."""
+    return _SPACE.sub("", text)
+
+
 def shingles(text: str) -> set[str]:
-    squashed = _SPACE.sub("", text)
-    return {squashed[i : i + _SHINGLE] for i in range(max(1, len(squashed) - _SHINGLE + 1))}
+    flat = squashed(text)
+    return {flat[i : i + _SHINGLE] for i in range(max(1, len(flat) - _SHINGLE + 1))}
 
 
 def containment(a: set, b: set) -> float:
@@ -58,7 +63,7 @@ class DocumentPrint:
 
     doc_id: str
     content_hash: str
-    shingles: np.ndarray  # the text's fingerprint
+    fingerprint: np.ndarray  # see fingerprint()
     length: int  # characters without whitespace
     source_format: str
     has_doc_number: bool
@@ -102,7 +107,7 @@ class CopyDetector:
         for doc_a, doc_b in plausible:
             if doc_a not in prints or doc_b not in prints:
                 continue
-            if fingerprint_containment(prints[doc_a].shingles, prints[doc_b].shingles) >= self.threshold:
+            if fingerprint_containment(prints[doc_a].fingerprint, prints[doc_b].fingerprint) >= self.threshold:
                 merged = grouped.get(doc_a, frozenset({doc_a})) | grouped.get(doc_b, frozenset({doc_b}))
                 grouped.update((doc_id, merged) for doc_id in merged)
         return list(set(grouped.values()))
@@ -159,9 +164,10 @@ def _similar_size(a: PolicyDocument, b: PolicyDocument) -> bool:
 
 
 def _print(document: PolicyDocument) -> DocumentPrint:
+    flat = squashed(document.text)
     return DocumentPrint(
-        doc_id=document.doc_id, content_hash=document.content_hash, shingles=fingerprint(document.text),
-        length=len(_SPACE.sub("", document.text)), source_format=document.source_format,
+        doc_id=document.doc_id, content_hash=document.content_hash, fingerprint=_flat_fingerprint(flat),
+        length=len(flat), source_format=document.source_format,
         has_doc_number=bool(document.metadata.doc_number), expired=current_status(document.metadata) == ValidityStatus.EXPIRED,
     )
 
@@ -169,7 +175,11 @@ def _print(document: PolicyDocument) -> DocumentPrint:
 def fingerprint(text: str) -> np.ndarray:
     """Sorted unique 64-bit hashes of a sample (one in four, by hash) of the text's 8-character shingles, whitespace
     removed. Vectorised: a long law takes a few milliseconds."""
-    codes = np.frombuffer(_SPACE.sub("", text).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    return _flat_fingerprint(squashed(text))
+
+
+def _flat_fingerprint(flat: str) -> np.ndarray:
+    codes = np.frombuffer(flat.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     count = len(codes) - _SHINGLE + 1
     if count <= 0:
         return np.empty(0, dtype=np.uint64)

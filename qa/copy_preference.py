@@ -10,19 +10,17 @@ or navigation) is dropped. Answers and the related-policy list then name each po
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
 from haystack import component
 
-from index.document_copies import CopyDetector, containment, shingles
+from index.document_copies import CopyDetector, containment, shingles, squashed
 from qa.types import Passage
 
 # Copies are chunked alike but not identically (a page's navigation shifts the boundaries): two passages may be the
 # same text when half of the shorter one's shingles occur in the other; their documents are then compared whole.
 PASSAGE_OVERLAP = 0.5
-_SPACE = re.compile(r"\s+")
 
 
 @component
@@ -53,13 +51,16 @@ class CanonicalCopies:
             winner = self.detector.preferred([doc_id for doc_id in ranked_docs if doc_id in group])
             preferred.update((doc_id, winner) for doc_id in group)
         replaced = []
+        ranked: dict[str, list[tuple[Passage, SquashedText]]] = {}  # each preferred copy's ranked passages, squashed once
         texts: dict[str, SquashedText | None] = {}  # whole texts of preferred copies, read once
         for passage in passages:
             doc_id = preferred.get(passage.doc_id, passage.doc_id)
             if doc_id == passage.doc_id:
                 replaced.append(passage)
                 continue
-            counterpart = self._counterpart(passage, [p for p in passages if p.doc_id == doc_id], texts)
+            if doc_id not in ranked:
+                ranked[doc_id] = [(p, SquashedText(p.text)) for p in passages if p.doc_id == doc_id]
+            counterpart = self._counterpart(passage, ranked[doc_id], texts)
             if counterpart is not None:
                 replaced.append(counterpart)
             # else: text only this copy has (a page's header, navigation): dropped, so the policy is named once
@@ -69,15 +70,16 @@ class CanonicalCopies:
         return {"passages": unique}
 
     def _counterpart(
-        self, original: Passage, target_passages: list[Passage], texts: dict[str, SquashedText | None]
+        self, original: Passage, target_passages: list[tuple[Passage, SquashedText]], texts: dict[str, SquashedText | None]
     ) -> Passage | None:
         """``original``'s text in the preferred copy: the ranked passage of that copy that holds it (with the better
         of the two scores), else the same span of its whole text read from the store (scored as ``original``); None
         when the copy does not hold it."""
-        for passage in target_passages:
-            if SquashedText(passage.text).locate(original.text) is not None:
+        for passage, text in target_passages:
+            if text.locate(original.text) is not None:
                 return replace(passage, **_scores_of(max(original, passage, key=lambda p: p.score)))
-        doc_id = target_passages[0].doc_id
+        template = target_passages[0][0]
+        doc_id = template.doc_id
         if doc_id not in texts:
             document = self.detector.store.get_document(doc_id)
             texts[doc_id] = None if document is None else SquashedText(document.text)
@@ -90,7 +92,7 @@ class CanonicalCopies:
         if chunk is None:
             return None
         return replace(
-            target_passages[0], chunk_id=chunk.chunk_id, section=chunk.section, text=whole.text[start:end],
+            template, chunk_id=chunk.chunk_id, section=chunk.section, text=whole.text[start:end],
             char_start=start, char_end=end, **_scores_of(original),
         )
 
@@ -117,27 +119,27 @@ class SquashedText:
         text, or None. A copy may differ at a passage's edges (a web page's navigation line), so each end is
         anchored on the first matching 24-character piece within the outer third of the needle, then extended
         while the texts agree."""
-        squashed, hay = _SPACE.sub("", needle), self._squashed
-        if len(squashed) < _SPAN_ANCHOR:
-            found = hay.find(squashed) if squashed else -1
-            return None if found < 0 else (self._kept[found], self._kept[found + len(squashed) - 1] + 1)
-        reach = max(1, len(squashed) // 3)
+        flat, hay = squashed(needle), self._squashed
+        if len(flat) < _SPAN_ANCHOR:
+            found = hay.find(flat) if flat else -1
+            return None if found < 0 else (self._kept[found], self._kept[found + len(flat) - 1] + 1)
+        reach = max(1, len(flat) // 3)
         for head in range(0, reach, _SPAN_ANCHOR // 2):
-            first = hay.find(squashed[head : head + _SPAN_ANCHOR])
+            first = hay.find(flat[head : head + _SPAN_ANCHOR])
             if first >= 0:
                 break
         else:
             return None
-        for tail in range(len(squashed), len(squashed) - reach, -(_SPAN_ANCHOR // 2)):
-            last = hay.find(squashed[tail - _SPAN_ANCHOR : tail], first)
+        for tail in range(len(flat), len(flat) - reach, -(_SPAN_ANCHOR // 2)):
+            last = hay.find(flat[tail - _SPAN_ANCHOR : tail], first)
             if last >= 0:
                 last += _SPAN_ANCHOR
                 break
         else:
             return None
-        while head > 0 and first > 0 and hay[first - 1] == squashed[head - 1]:  # back to the edge
+        while head > 0 and first > 0 and hay[first - 1] == flat[head - 1]:  # back to the edge
             head, first = head - 1, first - 1
-        while tail < len(squashed) and last < len(hay) and hay[last] == squashed[tail]:
+        while tail < len(flat) and last < len(hay) and hay[last] == flat[tail]:
             tail, last = tail + 1, last + 1
         if not 0.9 * (tail - head) <= last - first <= 1.1 * (tail - head) + 2:
             return None
