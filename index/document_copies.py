@@ -49,8 +49,8 @@ _FORMAT_FIDELITY = {
     SourceFormat.TXT.value: 0, SourceFormat.MD.value: 0, SourceFormat.DOCX.value: 1, SourceFormat.HTML.value: 2, SourceFormat.PDF.value: 3,
 }
 _SAMPLE = 4  # keep one shingle in four (by hash): containment is estimated on a quarter of the text's shingles
-# Copies of one document share ≥ 0.96 of the shorter text's shingles in the library; two versions of one law (2018
-# and 2023) up to three quarters.
+# Copies of one document share ≥ 0.92 of the shorter text's shingles in the library (`bench/copy_preference.py`).
+# Two versions of one law share 0.04–0.995: they are told apart by their signature dates, not by this threshold.
 COPY_THRESHOLD = 0.9
 # A document many times longer than another is a compilation or a page that quotes it, not a copy.
 _LENGTH_RATIO = 3
@@ -80,7 +80,7 @@ class CopyDetector:
     True
 
     Prints are cached by document id and content hash (a re-ingested document is read again); ``capacity`` bounds
-    the cache. ``threshold`` is higher than :class:`CopyMatcher`'s: two versions of one law are different documents.
+    the cache. ``threshold`` is higher than :class:`CopyMatcher`'s: a copy is nearly the whole text.
     """
 
     def __init__(self, store: PolicyStore, threshold: float = COPY_THRESHOLD, capacity: int = 256) -> None:
@@ -100,7 +100,8 @@ class CopyDetector:
         passages overlap); documents without a copy among the pairs are in no group."""
         described = self.store.describe_documents(sorted({doc_id for pair in pairs for doc_id in pair}))
         plausible = [
-            (a, b) for a, b in pairs if a != b and a in described and b in described and _similar_size(described[a], described[b])
+            (a, b) for a, b in pairs
+            if a != b and a in described and b in described and _may_be_copies(described[a], described[b])
         ]
         prints = self._prints_of(described, {doc_id for pair in plausible for doc_id in pair})
         grouped: dict[str, frozenset[str]] = {}
@@ -157,10 +158,12 @@ class CopyDetector:
                 self._prints.popitem(last=False)
 
 
-def _similar_size(a: PolicyDocument, b: PolicyDocument) -> bool:
-    """Decided without reading either text: a document many times longer than another is not its copy."""
+def _may_be_copies(a: PolicyDocument, b: PolicyDocument) -> bool:
+    """Decided without reading either text: a document many times longer than another is not its copy, and two
+    documents signed on different dates are two versions (a law and its amendment share most of their text)."""
     fewer, more = sorted((a.chunk_count, b.chunk_count))
-    return more <= _LENGTH_RATIO * fewer + 2
+    signed = (a.metadata.written_date, b.metadata.written_date)
+    return more <= _LENGTH_RATIO * fewer + 2 and (None in signed or signed[0] == signed[1])
 
 
 def _print(document: PolicyDocument) -> DocumentPrint:
