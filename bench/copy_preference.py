@@ -7,7 +7,8 @@
    ``laws/`` (same name, other date), the containment of each pair and whether it is taken for a copy.
 2. ncp_dev answered with the step and without it, in one process: answers that cite another document, and how
    answer and citation accuracy (exact gold path) moved question by question.
-3. The step's own time per question (cold print cache) on ``bench/ask.py``'s questions.
+3. The step's own time per question (cold print cache) on ``bench/ask.py``'s questions, and the same fold's time in
+   a top-10 search (``HybridSearcher.search``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.ask import _questions  # noqa: E402
 from bench.machine import describe_machine, percentile  # noqa: E402
+import index.retrieval  # noqa: E402
 from index.document_copies import COPY_THRESHOLD, CopyDetector, fingerprint, fingerprint_containment  # noqa: E402
 from index.evaluation import path_matches  # noqa: E402
 from policykb.assembly import PolicyKB  # noqa: E402
@@ -114,6 +116,27 @@ def report_cost(kb: PolicyKB) -> None:
           f"p95 {percentile(timings, 0.95):.1f} ms")
 
 
+def report_search_cost(kb: PolicyKB) -> None:
+    fold = index.retrieval.collapse_copies
+    timings: list[float] = []
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return fold(*args, **kwargs)
+        finally:
+            timings.append((time.perf_counter() - started) * 1000)
+
+    index.retrieval.collapse_copies = timed
+    try:
+        for question in _questions(200):
+            kb.searcher.search(question, top_k=10)
+    finally:
+        index.retrieval.collapse_copies = fold
+    print(f"the fold in a top-10 search, same questions: p50 {percentile(timings, 0.5):.1f} ms, "
+          f"p95 {percentile(timings, 0.95):.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path("bench/data/library"))
@@ -123,6 +146,7 @@ def main() -> None:
     kb.answerer.warm_up()
     report_copies(kb)
     report_cost(kb)
+    report_search_cost(kb)
     report_ab(kb)
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.machine import describe_machine  # noqa: E402
-from index.document_copies import CopyMatcher  # noqa: E402
-from index.evaluation import evaluate_retrieval, load_questions, path_matches  # noqa: E402
+from index.evaluation import CopyMatcher, evaluate_retrieval, load_questions, path_matches  # noqa: E402
 from policykb.assembly import PolicyKB  # noqa: E402
 from policykb.settings import load_settings  # noqa: E402
 

@@ -6,8 +6,8 @@ removed) occur in the longer one, which tolerates a web page's navigation and a 
 
 * :class:`CopyDetector` answers it while answering questions (cached, sampled shingles) and says which copy to
   cite (:meth:`CopyDetector.preferred`).
-* :class:`CopyMatcher` answers it for evaluations, which name one copy as the gold source: a search or an answer
-  that cites another copy found the right policy.
+* :class:`index.evaluation.CopyMatcher` answers it for evaluations, which name one copy as the gold source: a
+  search or an answer that cites another copy found the right policy.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.evaluation import path_matches
 from index.types import PolicyDocument, PolicyStore
 from ingestion.types import SourceFormat, ValidityStatus, current_status
 
@@ -80,7 +79,7 @@ class CopyDetector:
     True
 
     Prints are cached by document id and content hash (a re-ingested document is read again); ``capacity`` bounds
-    the cache. ``threshold`` is higher than :class:`CopyMatcher`'s: a copy is nearly the whole text.
+    the cache. ``threshold`` is higher than :class:`index.evaluation.CopyMatcher`'s: a copy is nearly the whole text.
     """
 
     def __init__(self, store: PolicyStore, threshold: float = COPY_THRESHOLD, capacity: int = 256) -> None:
@@ -199,47 +198,3 @@ def fingerprint_containment(a: np.ndarray, b: np.ndarray) -> float:
     """Share of the smaller fingerprint found in the larger one."""
     small, large = (a, b) if a.size <= b.size else (b, a)
     return np.intersect1d(small, large, assume_unique=True).size / small.size if small.size else 0.0
-
-
-class CopyMatcher:
-    """``matches(indexed_path, gold_path)``: the indexed document is the gold one or a copy of it (in ``store``).
-
-    >>> CopyMatcher(store).matches("/corpus/library/guangzhou_html/13_….html", "guangzhou/doc_14.txt")
-    True
-    """
-
-    def __init__(self, store: PolicyStore, threshold: float = 0.7) -> None:
-        self.store = store
-        self.threshold = threshold
-        self._doc_ids_by_path: dict[str, str] | None = None
-        self._shingles: dict[str, set[str]] = {}
-        self._verdicts: dict[tuple[str, str], bool] = {}
-
-    def matches(self, indexed_path: str, gold_path: str) -> bool:
-        if path_matches(indexed_path, gold_path):
-            return True
-        key = (indexed_path, gold_path)
-        if key not in self._verdicts:
-            gold = self._stored_path(gold_path)
-            self._verdicts[key] = gold is not None and containment(self._text_shingles(indexed_path), self._text_shingles(gold)) >= self.threshold
-        return self._verdicts[key]
-
-    def _stored_path(self, gold_path: str) -> str | None:
-        return next((path for path in self._doc_ids() if path_matches(path, gold_path)), None)
-
-    def _doc_ids(self) -> dict[str, str]:
-        """Document id by stored path, read from the store once."""
-        if self._doc_ids_by_path is None:
-            self._doc_ids_by_path = {}
-            offset = 0
-            while batch := self.store.list_documents(limit=500, offset=offset):
-                self._doc_ids_by_path.update((document.path, document.doc_id) for document in batch)
-                offset += len(batch)
-        return self._doc_ids_by_path
-
-    def _text_shingles(self, path: str) -> set[str]:
-        if path not in self._shingles:
-            doc_id = self._doc_ids().get(path)
-            document = self.store.get_document(doc_id) if doc_id else None
-            self._shingles[path] = shingles(document.text) if document else set()
-        return self._shingles[path]

@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.document_copies import containment, shingles
 from index.retrieval import HybridSearcher, RetrievalMode
+from index.types import PolicyStore
 
 
 class EvalFileError(ValueError):
@@ -64,15 +66,15 @@ def path_matches(indexed_path: str, gold_path: str) -> bool:
 
 
 def ranked_paths(searcher: HybridSearcher, question: str, mode: RetrievalMode, depth: int = 10) -> list[str]:
-    """Distinct document paths in rank order (a document ranks by its best chunk)."""
+    """Distinct document paths in rank order (a document ranks by its best chunk). A hit shows one copy of a policy
+    and lists the others it folded (``SearchHit.copies``); they rank with it, after the copy shown."""
     hits = searcher.search(question, top_k=searcher.candidates, mode=mode)
     paths: list[str] = []
     for hit in hits:
-        if hit.path not in paths:
-            paths.append(hit.path)
-            if len(paths) == depth:
-                break
-    return paths
+        for path in (hit.path, *(copy.path for copy in hit.copies)):
+            if path not in paths:
+                paths.append(path)
+    return paths[:depth]
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -108,3 +110,47 @@ def evaluate_retrieval(
         report.latency_ms_p95 = _percentile(latencies, 0.95)
         reports.append(report)
     return reports
+
+
+class CopyMatcher:
+    """``matches(indexed_path, gold_path)``: the indexed document is the gold one or a copy of it (in ``store``).
+
+    >>> CopyMatcher(store).matches("/corpus/library/guangzhou_html/13_….html", "guangzhou/doc_14.txt")
+    True
+    """
+
+    def __init__(self, store: PolicyStore, threshold: float = 0.7) -> None:
+        self.store = store
+        self.threshold = threshold
+        self._doc_ids_by_path: dict[str, str] | None = None
+        self._shingles: dict[str, set[str]] = {}
+        self._verdicts: dict[tuple[str, str], bool] = {}
+
+    def matches(self, indexed_path: str, gold_path: str) -> bool:
+        if path_matches(indexed_path, gold_path):
+            return True
+        key = (indexed_path, gold_path)
+        if key not in self._verdicts:
+            gold = self._stored_path(gold_path)
+            self._verdicts[key] = gold is not None and containment(self._text_shingles(indexed_path), self._text_shingles(gold)) >= self.threshold
+        return self._verdicts[key]
+
+    def _stored_path(self, gold_path: str) -> str | None:
+        return next((path for path in self._doc_ids() if path_matches(path, gold_path)), None)
+
+    def _doc_ids(self) -> dict[str, str]:
+        """Document id by stored path, read from the store once."""
+        if self._doc_ids_by_path is None:
+            self._doc_ids_by_path = {}
+            offset = 0
+            while batch := self.store.list_documents(limit=500, offset=offset):
+                self._doc_ids_by_path.update((document.path, document.doc_id) for document in batch)
+                offset += len(batch)
+        return self._doc_ids_by_path
+
+    def _text_shingles(self, path: str) -> set[str]:
+        if path not in self._shingles:
+            doc_id = self._doc_ids().get(path)
+            document = self.store.get_document(doc_id) if doc_id else None
+            self._shingles[path] = shingles(document.text) if document else set()
+        return self._shingles[path]

@@ -7,13 +7,15 @@ document's metadata (title, path, 文号, 发文机关, status …).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
 import numpy as np
 from haystack import Document, Pipeline, component
 
+from index.copy_collapse import collapse_copies
+from index.document_copies import CopyDetector
 from index.embedder import PolicyEmbedder
 from index.tokenizer import PolicyTokenizer
 from index.types import ChunkHit, PolicyStore, SearchFilters
@@ -176,6 +178,15 @@ class DocumentMetadataJoiner:
 
 
 @dataclass(frozen=True)
+class CopyOfHit:
+    """Another stored copy of a hit's document (the hit shows the preferred copy)."""
+
+    doc_id: str
+    path: str
+    title: str | None
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """One result as the CLI and the API show it."""
 
@@ -195,6 +206,7 @@ class SearchHit:
     status: str
     date: str | None
     scores: dict[str, float]
+    copies: tuple[CopyOfHit, ...] = ()  # the same policy saved elsewhere (web page, DOCX, PDF), folded into this hit
 
     @classmethod
     def from_document(cls, rank: int, document: Document) -> "SearchHit":
@@ -227,6 +239,7 @@ class HybridSearcher:
     ) -> None:
         self.store = store
         self.candidates = candidates
+        self.copies = CopyDetector(store)  # shared with the answer pipeline: one cache of document prints
         self._pipelines = {
             RetrievalMode.HYBRID: self._build(store, tokenizer, embedder, candidates, (rrf_k, bm25_weight, dense_weight), True, True),
             RetrievalMode.BM25: self._build(store, tokenizer, embedder, candidates, None, True, False),
@@ -293,5 +306,15 @@ class HybridSearcher:
         filters: SearchFilters | None = None,
         mode: RetrievalMode = RetrievalMode.HYBRID,
     ) -> list[SearchHit]:
-        documents = self.search_documents(query, top_k=top_k, filters=filters, mode=mode)
-        return [SearchHit.from_document(rank, document) for rank, document in enumerate(documents, start=1)]
+        """The ``top_k`` best passages, each policy held in several copies shown once, from its preferred copy
+        (:mod:`index.copy_collapse`); the other copies are listed in the hit's ``copies``. Twice ``top_k``
+        candidates are read so that folded copies leave room for other results."""
+        wanted = max(top_k, min(2 * top_k, self.candidates))
+        documents = self.search_documents(query, top_k=wanted, filters=filters, mode=mode)
+        hits = [SearchHit.from_document(rank, document) for rank, document in enumerate(documents, start=1)]
+        collapsed = collapse_copies(hits, self.copies, lambda hit: {"score": hit.score, "scores": hit.scores})
+        described = {hit.doc_id: CopyOfHit(hit.doc_id, hit.path, hit.title) for hit in hits}
+        return [
+            replace(hit, rank=rank, copies=tuple(described[doc_id] for doc_id in collapsed.copies.get(hit.doc_id, ())))
+            for rank, hit in enumerate(collapsed.items[:top_k], start=1)
+        ]

@@ -168,6 +168,8 @@ def search(
         out.print(f"[bold]{hit.rank}. 《{hit.title}》{number}[/bold] {hit.section}  [dim]{hit.score:.4f}[/dim]")
         out.print(f"   {hit.text[:160]}{'…' if len(hit.text) > 160 else ''}")
         out.print(f"   [dim]{hit.path}[/dim]")
+        for copy in hit.copies:
+            out.print(f"   [dim]同一政策的其他文本：{copy.path}[/dim]")
     kb.close()
 
 

@@ -108,7 +108,7 @@ def evaluate_answers(
     Answer accuracy is scored on rows with an extractive gold answer (``doc_path`` rows, as in ncp_dev); written
     answers of ``doc_paths`` rows (guangzhou_dev, third-party prose) are scored by citation only.
     ``same_document(cited_path, gold_path)`` decides a citation (default: the same path; see
-    :class:`index.document_copies.CopyMatcher` for counting copies of the gold document too).
+    :class:`index.evaluation.CopyMatcher` for counting copies of the gold document too).
     """
     report = AnswerReport(questions=len(items))
     answered_ok = strict_ok = cited_ok = false_refusals = refusals = 0

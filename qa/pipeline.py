@@ -16,7 +16,6 @@ from typing import Any
 
 from haystack import Pipeline, component
 
-from index.document_copies import CopyDetector
 from index.retrieval import HybridSearcher
 from index.types import SearchFilters
 from qa.answer_composer import quote_for_display, section_label, split_for_stream
@@ -113,7 +112,7 @@ class PolicyAnswerer:
         self.pipeline.add_component("rewriter", QueryRewriterComponent(FollowUpRewriter(term_weights)))
         self.pipeline.add_component("retriever", PassageRetriever(searcher, candidates))
         self.pipeline.add_component("ranker", PassageRanker(term_weights))
-        self.pipeline.add_component("copies", CanonicalCopies(CopyDetector(searcher.store)))
+        self.pipeline.add_component("copies", CanonicalCopies(searcher.copies))
         self.pipeline.add_component(
             "gate", RelevanceGate(refusal_threshold, include_expired=include_expired, related_count=limits.related_count)
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from index.document_copies import COPY_THRESHOLD, CopyDetector, fingerprint, fingerprint_containment
-from qa.copy_preference import SquashedText
+from index.copy_collapse import SquashedText
 from tests.conftest import LIBRARY
 
 FAQ_TEXT = "guangzhou/doc_16.txt"
@@ -105,3 +105,17 @@ def test_the_print_cache_is_safe_to_share_between_server_threads(qa_kb) -> None:
     finally:
         sys.setswitchinterval(switch_interval)
     assert errors == []
+
+
+def test_search_shows_a_policy_held_twice_once_from_its_text_and_names_the_web_page(qa_kb) -> None:
+    query = "创业担保贷款最高可以申请多少额度"
+    retrieved = [document.meta["path"] for document in qa_kb.searcher.search_documents(query, top_k=20)]
+    assert any(path.endswith(FAQ_PAGE) for path in retrieved)  # both copies are retrieved …
+    hits = qa_kb.searcher.search(query, top_k=10)
+    assert not any(hit.path.endswith(FAQ_PAGE) for hit in hits)  # … and the page is folded into the text's hits
+    assert hits[0].path.endswith(FAQ_TEXT)
+    assert [copy.path for copy in hits[0].copies] == [next(path for path in retrieved if path.endswith(FAQ_PAGE))]
+    assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1))
+    assert len({hit.chunk_id for hit in hits}) == len(hits)
+    for hit in hits:
+        assert qa_kb.store.get_document(hit.doc_id).text[hit.char_start : hit.char_end] == hit.text

@@ -28,6 +28,16 @@ def test_ask_returns_a_cited_answer(server) -> None:
     assert document["text"][citation["char_start"] : citation["char_end"]] == citation["quote"]
 
 
+def test_search_api_and_library_page_name_a_policy_held_twice_once(server) -> None:
+    query = "创业担保贷款最高可以申请多少额度"
+    hits = httpx.get(server.url + "/api/search", params={"q": query, "top_k": 10}, timeout=60).json()["hits"]
+    assert hits[0]["path"].endswith("guangzhou/doc_16.txt")
+    assert [copy["path"].rsplit("/", 1)[-1] for copy in hits[0]["copies"]] == ["15_创业担保贷款常见问题_2025.html"]
+    assert not any(hit["path"].endswith(".html") for hit in hits)
+    page = httpx.get(server.url + "/library", params={"q": query}, timeout=60).text
+    assert f'同一政策的其他文本：<a href="/documents/{hits[0]["copies"][0]["doc_id"]}">15_创业担保贷款常见问题_2025.html</a>' in page
+
+
 def test_stream_sends_the_answer_then_the_citations(server) -> None:
     with httpx.stream("GET", server.url + "/api/ask/stream", params={"question": "创业担保贷款最高可以申请多少额度？"}, timeout=60) as response:
         assert response.status_code == 200
