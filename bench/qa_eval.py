@@ -6,7 +6,9 @@
 Scores ncp_dev (answer accuracy, citation accuracy, false refusals), guangzhou_dev (citation accuracy; only
 meaningful when guangzhou/ is indexed), laws_dev (our 28 questions on laws and regulations, answered by one article
 each: single-line news texts are most of ncp_dev, this set checks articles, headings and lists; only meaningful when
-laws/ is indexed; laws_heldout: 20 more on other laws, written after it and only reported), the unanswerable dev set
+laws/ is indexed; laws_heldout: 20 more on other laws, written after it and only reported), colloquial_dev and
+colloquial_heldout (30 each, on laws, worded as a shop owner or an employee would type them — 老板, 开除, 小时工 —
+the held-out half on other laws and only reported), the unanswerable dev set
 and the held-out set (refusal rate), then prints, for a range of thresholds, the refusal rate on unanswerable dev
 questions and the false-refusal rate on the answerable ones. The held-out set is only reported, never used to choose
 the threshold.
@@ -21,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.machine import describe_machine  # noqa: E402
-from index.document_copies import CopyMatcher  # noqa: E402
+from index.evaluation import CopyMatcher  # noqa: E402
 from policykb.assembly import PolicyKB  # noqa: E402
 from policykb.settings import load_settings  # noqa: E402
 from qa.evaluation import AnswerReport, evaluate_answers, load_qa_items, threshold_table  # noqa: E402
@@ -69,6 +71,8 @@ def main() -> None:
         ("guangzhou_dev", EVAL / "guangzhou_dev.jsonl", None),
         ("laws_dev", REPO / "eval" / "laws_dev.jsonl", None),
         ("laws_heldout", REPO / "eval" / "laws_heldout.jsonl", None),
+        ("colloquial_dev", REPO / "eval" / "colloquial_dev.jsonl", None),
+        ("colloquial_heldout", REPO / "eval" / "colloquial_heldout.jsonl", None),
         ("unanswerable_dev", REPO / "eval" / "unanswerable_dev.jsonl", None),
         ("unanswerable_heldout", REPO / "eval" / "unanswerable_heldout.jsonl", None),
     ]
@@ -78,7 +82,7 @@ def main() -> None:
     # The library may hold the gold document again as a web page, DOCX or PDF: citing such a copy is also right.
     matcher = CopyMatcher(kb.store).matches
     for name, path, _ in sets:
-        if name in ("guangzhou_dev", "laws_dev", "laws_heldout"):
+        if name in ("guangzhou_dev", "laws_dev", "laws_heldout", "colloquial_dev", "colloquial_heldout"):
             _print(f"{name} (copies too)", evaluate_answers(kb.answerer, load_qa_items(path), matcher))
     answerable = reports["ncp_dev"].relevance
     unanswerable = reports["unanswerable_dev"].relevance

@@ -59,11 +59,13 @@ class PolicyTokenizer:
             tokenizer.load_userdict(str(self._extra_userdict))
         return tokenizer
 
-    def tokenize(self, text: str) -> list[str]:
+    def tokenize(self, text: str, *, guess_new_words: bool = True) -> list[str]:
+        """``guess_new_words``: jieba's HMM joins characters into words its dictionary lacks (names, new terms —
+        what indexing needs), which in colloquial text are often chance pairs ("店当" in "奶茶店当小时工")."""
         normalized = self.normalizer.normalize(text)
         return [
             token
-            for token in self._jieba.cut_for_search(normalized)
+            for token in self._jieba.cut_for_search(normalized, HMM=guess_new_words)
             if token.strip() and token not in self.stopwords and _WORD_CHAR.search(token)
         ]
 

@@ -37,6 +37,11 @@ class SynonymRule:
         return f"{self.alias}（{self.canonical}）" if self.keep_alias else self.canonical
 
 
+def packaged_synonyms() -> dict[str, SynonymRule]:
+    """The rules of ``qa/data/synonyms.txt``."""
+    return load_synonyms((resources.files("qa") / "data" / "synonyms.txt").read_text(encoding="utf-8"))
+
+
 def load_synonyms(text: str) -> dict[str, SynonymRule]:
     """Rules by alias from the ``canonical = a, b`` / ``canonical ~ a, b`` lines of a synonyms file."""
     rules: dict[str, SynonymRule] = {}
@@ -62,9 +67,7 @@ class QueryNormalizer:
     """
 
     def __init__(self, synonyms: dict[str, SynonymRule] | None = None) -> None:
-        if synonyms is None:
-            synonyms = load_synonyms((resources.files("qa") / "data" / "synonyms.txt").read_text(encoding="utf-8"))
-        self.synonyms = synonyms
+        self.synonyms = packaged_synonyms() if synonyms is None else synonyms
         self._t2s = opencc.OpenCC("t2s")
 
     @cached_property

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from index.tokenizer import PolicyTokenizer
 from index.types import PolicyStore
+from qa.query_normalizer import SynonymRule, packaged_synonyms
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class KeyTerms:
     # Where the question's shorter terms sit inside its longer ones: jieba's search mode yields a compound together
     # with its parts ("拖欠款项": 拖欠 at 0, 款项 at 2), and texts often state the parts apart.
     parts: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    # The texts' word for a colloquial term the normaliser glossed ("员工（劳动者）"): either one covers the term.
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -53,7 +56,10 @@ class KeyTerms:
         total = self.total
         if total <= 0:
             return 0.0
-        present = {term for term in self.weights if term in normalized_text}
+        present = {
+            term for term in self.weights
+            if term in normalized_text or any(other in normalized_text for other in self.alternatives.get(term, ()))
+        }
         covered = 0.0
         for term, weight in self.weights.items():
             if term in present:
@@ -72,11 +78,20 @@ class TermWeights:
     {'创业': 0.55, '担保': 0.61, '贷款': 0.52, '创业担保贷款': 0.9, '额度': 0.58}
     """
 
-    def __init__(self, tokenizer: PolicyTokenizer, store: PolicyStore, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        tokenizer: PolicyTokenizer,
+        store: PolicyStore,
+        cache_dir: Path | None = None,
+        synonyms: dict[str, SynonymRule] | None = None,
+    ) -> None:
         self.tokenizer = tokenizer
         self.store = store
         self.cache_dir = cache_dir
         self.question_words = _question_words()
+        rules = packaged_synonyms() if synonyms is None else synonyms
+        # "员工（劳动者）" as the normaliser writes it → (员工, 劳动者)
+        self._glosses = {rule.rewrite(): (rule.alias, rule.canonical) for rule in rules.values() if rule.keep_alias}
         self._lock = threading.Lock()
         self._stats: tuple[tuple[int, int], int, dict[str, int]] | None = None  # (fingerprint, chunks, df)
         self._checked_at = 0.0
@@ -159,11 +174,28 @@ class TermWeights:
         general = min(self._general_idf.get(term, _GENERAL_IDF_CAP), _GENERAL_IDF_CAP) / _GENERAL_IDF_CAP
         return 0.5 * library + 0.5 * general
 
-    def key_terms(self, query: str) -> KeyTerms:
-        """The question's tokens minus question words, each with its weight."""
-        weights: dict[str, float] = {}
-        stats = self._library_stats()
+    def _terms_of(self, query: str, frequencies: dict[str, int]) -> list[str]:
+        """The query's tokens; a word jieba guessed (its HMM joins characters its dictionary lacks) that no passage
+        of the library holds is cut into dictionary words: in colloquial questions such guesses are mostly chance
+        pairs ("店当" in "奶茶店当小时工", "能休" in "一年能休几天"), and as terms they would be missing from every text."""
+        terms = []
         for token in self.tokenizer.tokenize(query):
+            pieces = [token] if frequencies.get(token) else self.tokenizer.tokenize(token, guess_new_words=False)
+            terms.extend(pieces or [token])
+        return terms
+
+    def key_terms(self, query: str) -> KeyTerms:
+        """The question's tokens minus question words, each with its weight. A colloquial word glossed with the
+        texts' term ("员工（劳动者）", ``qa/data/synonyms.txt``) is one term, weighed as asked, that either word
+        covers: a statute saying 劳动者 answers a question about 员工."""
+        stats = self._library_stats()
+        alternatives: dict[str, tuple[str, ...]] = {}
+        for gloss, (alias, canonical) in self._glosses.items():
+            if gloss in query and alias in self.tokenizer.tokenize(alias):
+                query = query.replace(gloss, alias)
+                alternatives[alias] = (self.normalize(canonical),)
+        weights: dict[str, float] = {}
+        for token in self._terms_of(query, stats[1]):
             if token in self.question_words or token in weights:
                 continue
             weights[token] = self.weight(token, stats)
@@ -172,7 +204,7 @@ class TermWeights:
             inside = tuple((other, start) for other in weights if other != term for start in _occurrences(term, other))
             if inside:
                 parts[term] = inside
-        return KeyTerms(weights, parts)
+        return KeyTerms(weights, parts, {alias: others for alias, others in alternatives.items() if alias in weights})
 
 
 def _occurrences(text: str, part: str) -> list[int]:

@@ -8,6 +8,7 @@ import pytest
 
 from qa.answer_composer import MORE_ITEMS, ExtractiveAnswerGenerator
 from qa.pipeline import QuestionRejected
+from qa.query_normalizer import QueryNormalizer
 from qa.sentence_selector import SentenceSelector
 from qa.types import Passage
 from tests.conftest import LIBRARY
@@ -202,6 +203,26 @@ def test_how_long_is_a_question_word_not_a_term(qa_kb) -> None:
     weights = qa_kb.term_weights.key_terms("领取营业执照后多长时间内要办理税务登记？").weights
     assert "多长时间" not in weights and "长时间" not in weights
     assert {"营业执照", "税务", "登记"} <= set(weights)
+
+
+def test_a_colloquial_word_is_covered_by_the_term_the_law_uses(qa_kb) -> None:
+    # The normaliser glosses 老板 and 加班 with the statute's terms; a text saying 用人单位 … 延长工作时间 covers them.
+    question = QueryNormalizer().normalize("老板让员工加班，要给多少加班费？")
+    assert "老板（用人单位）" in question and "加班（延长工作时间）" in question
+    terms = qa_kb.term_weights.key_terms(question)
+    assert terms.alternatives["老板"] == ("用人单位",) and "用人单位" not in terms.weights
+    statute = qa_kb.term_weights.normalize("用人单位安排劳动者延长工作时间的，支付不低于工资的百分之一百五十的工资报酬")
+    colloquial = qa_kb.term_weights.normalize("老板安排员工加班的，支付不低于工资的百分之一百五十的工资报酬")
+    assert terms.coverage(statute) == terms.coverage(colloquial) > 0.5
+
+
+def test_chance_pairs_jieba_guesses_in_colloquial_questions_are_cut_into_words(qa_kb) -> None:
+    # jieba's HMM joins 店当 (奶茶店|当) and 能休 (能|休); no text holds them, so they would count as missing terms.
+    weights = qa_kb.term_weights.key_terms("我在奶茶店当小时工，一年能休几天？").weights
+    assert "店当" not in weights and "能休" not in weights
+    assert {"奶茶", "小时工", "休"} <= set(weights)
+    # A guess the library holds stays a term: 日内 ("60日内支付") is one of jieba's guesses too.
+    assert "日内" in qa_kb.term_weights.key_terms("机关采购货物后应当在多少日内支付款项？").weights
 
 
 def test_which_question_prefers_the_article_that_lists_the_answers(qa_kb) -> None:
