@@ -40,7 +40,7 @@ def _print(name: str, report: AnswerReport) -> None:
     print(
         f"{name:<28} n={report.questions:<5} answer {_shown(report.answer_accuracy)} (strict {_shown(report.answer_accuracy_strict)})"
         f"  citation {_shown(report.citation_accuracy)}  false-refusal {_shown(report.false_refusal_rate)}"
-        f"  refusal {_shown(report.refusal_rate)}  p50 {report.latency_ms_p50:.0f} ms  p95 {report.latency_ms_p95:.0f} ms",
+        f"  refusal {_shown(report.refusal_rate)}  excerpt-states-answer {_shown(report.excerpt_answer_rate)}  p50 {report.latency_ms_p50:.0f} ms  p95 {report.latency_ms_p95:.0f} ms",
         flush=True,
     )
 

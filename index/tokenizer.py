@@ -69,6 +69,14 @@ class PolicyTokenizer:
             if token.strip() and token not in self.stopwords and _WORD_CHAR.search(token)
         ]
 
+    def word_boundaries(self, text: str) -> set[int]:
+        """Offsets into ``normalize(text)`` where jieba's precise cut starts or ends a word: a cue such as 时间
+        asks for a time in "办理时间" (办理|时间) but not in "长时间" (one word)."""
+        offsets = {0}
+        for word in self._jieba.cut(self.normalizer.normalize(text)):
+            offsets.add(max(offsets) + len(word))
+        return offsets
+
     def add_word(self, word: str) -> None:
         """Teach the dictionary a term (e.g. a new programme name) for later tokenization."""
         self._jieba.add_word(self.normalizer.normalize(word))

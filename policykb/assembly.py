@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # imported when first used: `policykb docs` and `--help` star
     from ingestion.service import IngestionService
     from push_rules.service import PushService
     from qa.pipeline import PolicyAnswerer
+    from qa.sentence_selector import SentenceSelector
     from qa.term_weights import TermWeights
     from qa.types import AnswerGenerator
 
@@ -122,21 +123,26 @@ class PolicyKB:
         )
 
     @cached_property
-    def answer_generator(self) -> "AnswerGenerator":
-        """The one place the answer mode is chosen (setting ``answer_mode``)."""
-        from qa.answer_composer import ExtractiveAnswerGenerator
+    def sentence_selector(self) -> "SentenceSelector":
         from qa.sentence_selector import SentenceSelector
-        from qa.types import AnswerMode
 
         settings = self.settings
-        selector = SentenceSelector(
+        return SentenceSelector(
             self.term_weights,
             max_sentences=settings.qa_answer_max_sentences,
             max_chars=settings.qa_answer_max_chars,
             quote_max_chars=settings.qa_quote_max_chars,
             passage_weight=settings.qa_answer_passage_weight,
         )
-        extractive = ExtractiveAnswerGenerator(selector)
+
+    @cached_property
+    def answer_generator(self) -> "AnswerGenerator":
+        """The one place the answer mode is chosen (setting ``answer_mode``)."""
+        from qa.answer_composer import ExtractiveAnswerGenerator
+        from qa.types import AnswerMode
+
+        settings = self.settings
+        extractive = ExtractiveAnswerGenerator(self.sentence_selector)
         if settings.answer_mode == AnswerMode.EXTRACTIVE:
             return extractive
         if settings.answer_mode == AnswerMode.GENERATIVE:
@@ -187,6 +193,7 @@ class PolicyKB:
             include_expired=settings.qa_include_expired,
             candidates=settings.qa_candidates,
             limits=AnswererLimits(max_question_chars=settings.qa_max_question_chars, related_count=settings.qa_related_count),
+            excerpts=self.sentence_selector,
         )
 
     @cached_property

@@ -208,7 +208,9 @@ def ask(
             out.print("[cyan]相关政策[/cyan]")
             for policy in answer.related:
                 doc_number = f"（{policy.doc_number}）" if policy.doc_number else ""
-                out.print(f"   《{escape(policy.title or policy.doc_id)}》{escape(doc_number)} [dim]{policy.status}[/dim]")
+                out.print(f"   《{escape(policy.title or policy.doc_id)}》{escape(doc_number)} {escape(policy.excerpt_section)} [dim]{policy.status}[/dim]")
+                if policy.excerpt:
+                    out.print(f"      [dim]{escape(policy.excerpt)}[/dim]")
         out.print(f"[dim]对话 ID：{answer.conversation_id}（追问时加 --conversation {answer.conversation_id}）[/dim]")
     kb.close()
 
@@ -306,7 +308,8 @@ def evaluate(
             out.print(
                 f"问答：答案准确率 {shown(answer_report.answer_accuracy)}（完整包含 {shown(answer_report.answer_accuracy_strict)}），"
                 f"引用准确率 {shown(answer_report.citation_accuracy)}，误拒率 {shown(answer_report.false_refusal_rate)}，"
-                f"无法回答问题的拒答率 {shown(answer_report.refusal_rate)}；"
+                f"无法回答问题的拒答率 {shown(answer_report.refusal_rate)}，"
+                f"误拒中相关条文摘录含答案的比例 {shown(answer_report.excerpt_answer_rate)}；"
                 f"p50 {answer_report.latency_ms_p50:.1f} ms，p95 {answer_report.latency_ms_p95:.1f} ms"
             )
     kb.close()

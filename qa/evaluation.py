@@ -56,6 +56,9 @@ class AnswerReport:
     citation_accuracy: float | None = None
     false_refusal_rate: float | None = None
     refusal_rate: float | None = None  # on unanswerable questions
+    # Of the false refusals with an extractive gold answer, the share whose related policies' excerpts state it:
+    # the reader of such a refusal still finds the answer, shown for reference.
+    excerpt_answer_rate: float | None = None
     latency_ms_p50: float = 0.0
     latency_ms_p95: float = 0.0
     relevance: list[float] = field(default_factory=list, repr=False)  # per question, for threshold calibration
@@ -95,6 +98,10 @@ def key_part_found(gold: str, shown: str) -> bool:
     return sum(b in present for b in gold_bigrams) / len(gold_bigrams) >= KEY_PART_RECALL
 
 
+def _states(gold: str, shown: str) -> bool:
+    return squash(gold) in squash(shown) or key_part_found(gold, shown)
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] if ordered else 0.0
@@ -112,7 +119,7 @@ def evaluate_answers(
     """
     report = AnswerReport(questions=len(items))
     answered_ok = strict_ok = cited_ok = false_refusals = refusals = 0
-    scored_answers = 0
+    scored_answers = scored_refusals = excerpt_answers = 0
     latencies = []
     for item in items:
         started = time.perf_counter()
@@ -125,13 +132,16 @@ def evaluate_answers(
             continue
         report.answerable += 1
         false_refusals += answer.refused
+        if answer.refused and item.extractive_gold and item.answer:
+            scored_refusals += 1
+            excerpt_answers += any(_states(item.answer, policy.excerpt) for policy in answer.related)
         top = answer.citations[0] if answer.citations and not answer.refused else None
         cited_ok += top is not None and any(same_document(top.path, gold) for gold in item.gold_paths)
         if item.extractive_gold and item.answer:
             scored_answers += 1
             shown = "" if top is None else f"{answer.answer}\n{top.quote}"
             strict_ok += top is not None and squash(item.answer) in squash(shown)
-            answered_ok += top is not None and (squash(item.answer) in squash(shown) or key_part_found(item.answer, shown))
+            answered_ok += top is not None and _states(item.answer, shown)
     report.extractive_gold = scored_answers
     if scored_answers:
         report.answer_accuracy = answered_ok / scored_answers
@@ -141,6 +151,8 @@ def evaluate_answers(
         report.false_refusal_rate = false_refusals / report.answerable
     if report.unanswerable:
         report.refusal_rate = refusals / report.unanswerable
+    if scored_refusals:
+        report.excerpt_answer_rate = excerpt_answers / scored_refusals
     report.latency_ms_p50 = _percentile(latencies, 0.5)
     report.latency_ms_p95 = _percentile(latencies, 0.95)
     return report

@@ -26,8 +26,11 @@ from qa.passage_ranker import PassageRanker, PassageRetriever
 from qa.query_normalizer import QueryNormalizer, QueryNormalizerComponent
 from qa.query_rewriter import FollowUpRewriter, QueryRewriterComponent
 from qa.refusal import GateDecision, RelevanceGate, distinct_documents, refusal_message, related_policy
+from qa.sentence_selector import SentenceSelector
 from qa.term_weights import TermWeights
-from qa.types import Answer, AnswerDraft, AnswerGenerator, Citation, RefusalReason, StreamingAnswerGenerator
+from qa.types import (
+    Answer, AnswerDraft, AnswerGenerator, Citation, Passage, RefusalReason, RelatedPolicy, StreamingAnswerGenerator,
+)
 
 UNSUPPORTED_ANSWER = "（自动生成的答复含有引用原文中没有的内容，已改为直接摘录原文）"
 
@@ -103,8 +106,11 @@ class PolicyAnswerer:
         include_expired: bool = False,
         candidates: int = 20,
         limits: AnswererLimits = AnswererLimits(),
+        excerpts: SentenceSelector | None = None,
     ) -> None:
+        """:param excerpts: picks each related policy's sentences nearest to the question (none shown without it)."""
         self.generator = generator
+        self.excerpts = excerpts
         self.conversations = conversations
         self.limits = limits
         self.pipeline = Pipeline()
@@ -271,7 +277,7 @@ class PolicyAnswerer:
             reason = decision.refusal_reason or RefusalReason.NOT_IN_LIBRARY
             return Answer(
                 question=question, answer=refusal_message(reason, decision.related), citations=[], refused=True,
-                conversation_id=conversation_id, related=[related_policy(p) for p in decision.related],
+                conversation_id=conversation_id, related=self._related(search_query, decision.related),
                 refusal_reason=reason.value, search_query=search_query, mode=mode, relevance=relevance,
             )
         citations = [
@@ -286,6 +292,13 @@ class PolicyAnswerer:
         related = distinct_documents(decision.related, self.limits.related_count, exclude=cited)
         return Answer(
             question=question, answer=f"（{notice}）{draft.text}" if notice else draft.text, citations=citations,
-            refused=False, conversation_id=conversation_id, related=[related_policy(p) for p in related],
+            refused=False, conversation_id=conversation_id, related=self._related(search_query, related),
             search_query=search_query, mode=mode, relevance=relevance, notice=notice,
         )
+
+    def _related(self, question: str, passages: list[Passage]) -> list[RelatedPolicy]:
+        """Each related policy with its sentences nearest to the question: a refused question, colloquially
+        worded, often has its article among them (bench/qa_eval.py counts how often)."""
+        if self.excerpts is None:
+            return [related_policy(p) for p in passages]
+        return [related_policy(p, next(iter(self.excerpts.select(question, [p])), None)) for p in passages]

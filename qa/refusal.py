@@ -12,8 +12,8 @@ from typing import Any
 
 from haystack import component
 
-from qa.answer_composer import source_name
-from qa.types import Passage, RefusalReason, RelatedPolicy
+from qa.answer_composer import quote_for_display, section_label, source_name
+from qa.types import Passage, Quote, RefusalReason, RelatedPolicy
 
 HOTLINE_HINT = "建议拨打 12345 政务服务便民热线，或向{department}咨询"
 
@@ -38,10 +38,19 @@ def distinct_documents(passages: list[Passage], limit: int, exclude: set[str] | 
     return chosen
 
 
-def related_policy(passage: Passage) -> RelatedPolicy:
+def related_policy(passage: Passage, excerpt: Quote | None = None) -> RelatedPolicy:
+    """The policy of ``passage``; with ``excerpt``, the quote the answer step would take from it (the sentences
+    nearest to the question and the rest of their item), and where it stands."""
+    if excerpt is None:
+        return RelatedPolicy(
+            doc_id=passage.doc_id, title=passage.title, doc_number=passage.doc_number, issuer=passage.issuer,
+            status=passage.status, section=passage.section, score=round(passage.score, 4),
+        )
     return RelatedPolicy(
         doc_id=passage.doc_id, title=passage.title, doc_number=passage.doc_number, issuer=passage.issuer,
         status=passage.status, section=passage.section, score=round(passage.score, 4),
+        excerpt=quote_for_display(excerpt.text), excerpt_section=section_label(passage, excerpt.answer_text),
+        char_start=excerpt.char_start, char_end=excerpt.char_end,
     )
 
 
@@ -60,7 +69,7 @@ def refusal_message(reason: RefusalReason, related: list[Passage]) -> str:
             f"知识库中与该问题最相关的是{name}，但该政策已失效，不能作为现行依据，因此不据此作答。"
             f"请以现行有效的政策为准，{hint}确认最新规定。"
         )
-    nearby = "下面列出的政策可能与您的问题相关，可供参考。" if related else ""
+    nearby = "下面列出的政策及其中与问题最接近的条文可能相关，仅供参考，不构成答复。" if related else ""
     return f"抱歉，知识库中没有找到能够回答这个问题的政策依据，无法给出可靠答复。{hint}。{nearby}"
 
 

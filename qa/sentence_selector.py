@@ -113,9 +113,20 @@ def _list_style(sentences: list[Sentence], position: int) -> str | None:
     return numbering(sentences[position + 1].text)
 
 
-def asked_for(question: str) -> set[AskedFor]:
-    """What kinds of fact the question asks for (may be several, or none)."""
-    return {kind for kind, cue in _QUESTION_CUES.items() if cue.search(question)}
+def asked_for(question: str, word_boundaries: set[int] | None = None) -> set[AskedFor]:
+    """What kinds of fact the question asks for (may be several, or none).
+
+    :param word_boundaries: offsets into ``question`` where its words start and end; a cue counts only as whole
+        words there (时间 asks for a time in "办理时间", not in "长时间").
+    """
+    return {
+        kind
+        for kind, cue in _QUESTION_CUES.items()
+        if any(
+            word_boundaries is None or (match.start() in word_boundaries and match.end() in word_boundaries)
+            for match in cue.finditer(question)
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -154,7 +165,8 @@ class SentenceSelector:
 
     def score_sentences(self, question: str, passages: list[Passage], terms: KeyTerms | None = None) -> list[ScoredSentence]:
         terms = terms or self.term_weights.key_terms(question)
-        kinds = asked_for(question)
+        question = self.term_weights.normalize(question)
+        kinds = asked_for(question, self.term_weights.tokenizer.word_boundaries(question))
         wants_listed = bool(kinds & _LIST_KINDS) or bool(_ENUMERATION_QUESTION.search(question))
         scored = []
         for index, passage in enumerate(passages):

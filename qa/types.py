@@ -109,6 +109,12 @@ class Citation:
 
 @dataclass(frozen=True)
 class RelatedPolicy:
+    """A policy near the question that is not cited: offered with a refusal, or next to an answer.
+
+    ``excerpt`` is the policy's text nearest to the question, verbatim (``document.text[char_start:char_end]``,
+    whitespace collapsed): shown for reference, never as an answer — it did not pass the relevance gate.
+    """
+
     doc_id: str
     title: str | None
     doc_number: str | None
@@ -116,6 +122,10 @@ class RelatedPolicy:
     status: str
     section: str
     score: float
+    excerpt: str = ""
+    excerpt_section: str = ""  # where the excerpt stands: 第X条, or the heading it sits under
+    char_start: int | None = None
+    char_end: int | None = None
 
 
 @dataclass

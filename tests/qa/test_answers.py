@@ -6,10 +6,11 @@ import re
 
 import pytest
 
+from index.document_copies import squashed
 from qa.answer_composer import MORE_ITEMS, ExtractiveAnswerGenerator
 from qa.pipeline import QuestionRejected
 from qa.query_normalizer import QueryNormalizer
-from qa.sentence_selector import SentenceSelector
+from qa.sentence_selector import AskedFor, SentenceSelector, asked_for
 from qa.types import Passage
 from tests.conftest import LIBRARY
 
@@ -58,6 +59,18 @@ def test_question_outside_the_library_is_refused_with_hints(answerer) -> None:
     assert reply.citations == []
     assert "12345" in reply.answer and "没有找到" in reply.answer
     assert reply.related  # the nearest policies are still offered
+
+
+def test_a_refusal_quotes_the_nearest_article_of_each_related_policy(qa_kb, answerer) -> None:
+    # Worded as a shop owner would: below the relevance gate, yet the article that answers it is the nearest text of
+    # a related law, shown for reference.
+    reply = answerer.ask("我开了个小厂，大公司欠我钱一直拖着不还怎么办？")
+    assert reply.refused and "仅供参考，不构成答复" in reply.answer
+    law = next(p for p in reply.related if p.title == "中华人民共和国中小企业促进法")
+    assert law.excerpt_section == "第五十三条" and "不得违约拖欠中小企业" in law.excerpt
+    for policy in reply.related:
+        assert policy.excerpt, policy
+        assert squashed(_document_text(qa_kb, policy.doc_id)[policy.char_start : policy.char_end]) == squashed(policy.excerpt)
 
 
 def test_only_expired_policy_matches_says_so(answerer) -> None:
@@ -177,6 +190,19 @@ def test_a_list_longer_than_the_quote_says_that_more_items_follow(qa_kb) -> None
     whole = _chunk_passage("laws/经济法/增值税法(2024-12-25).md", "第二十四条 下列项目免征增值税", 900, "中华人民共和国增值税法", 0.95)
     complete = selector.select("哪些项目可以免征增值税？", [whole])[0]
     assert "（九）纪念馆、博物馆" in complete.answer_text and not complete.more_items
+
+
+def test_a_cue_inside_a_longer_word_does_not_say_what_is_asked(qa_kb) -> None:
+    # 时间 asks for a time in "办理时间", not in "长时间": read as a deadline question, the 5天 sentence won.
+    passage = _chunk_passage(
+        "ncp/e14e6349e7583c1fbdc68973406bc4fa.txt", "（三）对长时间超负荷工作", 110,
+        "沈阳市人民政府办公室关于印发沈阳市保障防控新冠肺炎疫情一线医务人员及其家属若干措施的通知", 0.97,
+    )
+    chosen = SentenceSelector(qa_kb.term_weights).select("沈阳市对长时间超负荷工作的一线医务人员有何政策？", [passage])[0]
+    assert chosen.answer_text.startswith("（三）对长时间超负荷工作的一线医务人员，要强制休息")
+    boundaries = qa_kb.tokenizer.word_boundaries
+    assert AskedFor.DEADLINE not in asked_for("对长时间超负荷工作的人员有何政策", boundaries("对长时间超负荷工作的人员有何政策"))
+    assert AskedFor.DEADLINE in asked_for("污水处理费的办理时间", boundaries("污水处理费的办理时间"))
 
 
 def test_an_answer_is_not_widened_back_into_the_previous_article(qa_kb) -> None:

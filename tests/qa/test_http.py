@@ -85,6 +85,18 @@ def test_ask_page_escapes_the_question(server) -> None:
     assert "30万元" in response.text
 
 
+def test_a_refusal_shows_each_related_policy_with_its_nearest_text(server) -> None:
+    question = "我开了个小厂，大公司欠我钱一直拖着不还怎么办？"
+    body = httpx.post(server.url + "/api/ask", json={"question": question}, timeout=60).json()
+    assert body["refused"] is True
+    law = next(p for p in body["related"] if p["title"] == "中华人民共和国中小企业促进法")
+    assert law["excerpt_section"] == "第五十三条" and "不得违约拖欠中小企业" in law["excerpt"]
+    page = httpx.get(server.url + "/ask", params={"question": question}, timeout=60).text
+    assert "仅供参考，不构成答复" in page
+    assert f'href="/documents/{law["doc_id"]}?hl={law["char_start"]}-{law["char_end"]}#cited"' in page
+    assert '<blockquote class="excerpt">第五十三条' in page
+
+
 def test_openapi_lists_the_ask_routes(server) -> None:
     paths = httpx.get(server.url + "/openapi.json").json()["paths"]
     assert "/api/ask" in paths and "/api/ask/stream" in paths

@@ -192,6 +192,8 @@ def test_a_question_the_library_cannot_answer_is_refused_with_the_hotline(browse
     expect(turn.locator(".refused-title")).to_have_text("库中暂无依据")
     expect(turn.locator(".hotline")).to_contain_text("12345")
     expect(turn.locator(".related li").first).to_be_visible()
+    expect(turn.locator(".related-note")).to_contain_text("不构成答复")
+    expect(turn.locator(".related li blockquote.excerpt").first).not_to_be_empty()
     turn.get_by_role("button", name="没帮助").click()
     expect(turn.get_by_role("status")).to_contain_text("感谢")
     _shot(page, "chat-refused-phone")

@@ -58,14 +58,16 @@
       var related = el("section", "related");
       related.setAttribute("aria-label", "相关政策");
       related.appendChild(el("h3", null, "相关政策"));
+      if (answer.refused) related.appendChild(el("p", "related-note", "摘录是各政策中与问题最接近的原文，仅供参考，不构成答复。"));
       var ul = el("ul");
       answer.related.forEach(function (p) {
         var li = el("li");
-        var a = el("a", null, "《" + (p.title || p.doc_id) + "》");
-        a.href = "/documents/" + encodeURIComponent(p.doc_id);
+        var a = el("a", null, "《" + (p.title || p.doc_id) + "》" + (p.excerpt_section || ""));
+        a.href = "/documents/" + encodeURIComponent(p.doc_id) + (p.char_start === null || p.char_start === undefined ? "" : "?hl=" + p.char_start + "-" + p.char_end + "#cited");
         li.appendChild(a);
         if (p.doc_number) li.appendChild(el("span", "doc-number", p.doc_number));
         li.appendChild(statusBadge(p.status));
+        if (p.excerpt) li.appendChild(el("blockquote", "excerpt", p.excerpt));
         ul.appendChild(li);
       });
       related.appendChild(ul);
