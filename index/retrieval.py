@@ -52,6 +52,21 @@ def hit_to_document(hit: ChunkHit) -> Document:
     )
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """Ranked chunks on their way from a retriever through fusion to the metadata step.
+
+    Haystack deep-copies every value it hands a component, so that no component can change another's input. A
+    ranking is never changed once made, so its copy is the ranking itself: copying 100 chunks as Documents took
+    ≈ 5 ms, and a hybrid search passes on two such lists (a third of its time).
+    """
+
+    hits: tuple[ChunkHit, ...]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Ranking":
+        return self
+
+
 @component
 class QueryTokenizer:
     def __init__(self, tokenizer: PolicyTokenizer) -> None:
@@ -85,10 +100,9 @@ class PolicyBM25Retriever:
         self.store = store
         self.top_k = top_k
 
-    @component.output_types(documents=list[Document])
+    @component.output_types(ranking=Ranking)
     def run(self, tokens: list[str], filters: SearchFilters | None = None, top_k: int | None = None) -> dict[str, Any]:
-        hits = self.store.bm25_search(tokens, top_k or self.top_k, filters)
-        return {"documents": [hit_to_document(hit) for hit in hits]}
+        return {"ranking": Ranking(tuple(self.store.bm25_search(tokens, top_k or self.top_k, filters)))}
 
 
 @component
@@ -101,10 +115,10 @@ class PolicyEmbeddingRetriever:
         self.store = store
         self.top_k = top_k
 
-    @component.output_types(documents=list[Document])
+    @component.output_types(ranking=Ranking)
     def run(self, embedding: np.ndarray, filters: SearchFilters | None = None, top_k: int | None = None) -> dict[str, Any]:
         hits = self.store.embedding_search(np.asarray(embedding, dtype=np.float32), top_k or self.top_k, filters)
-        return {"documents": [hit_to_document(hit) for hit in hits]}
+        return {"ranking": Ranking(tuple(hits))}
 
 
 @component
@@ -117,22 +131,22 @@ class WeightedRankFusion:
         self.k = k
         self.weights = {"bm25": bm25_weight, "dense": dense_weight}
 
-    @component.output_types(documents=list[Document])
-    def run(self, bm25_documents: list[Document], dense_documents: list[Document], top_k: int = 10) -> dict[str, Any]:
+    @component.output_types(ranking=Ranking)
+    def run(self, bm25_ranking: Ranking, dense_ranking: Ranking, top_k: int = 10) -> dict[str, Any]:
         fused: dict[str, float] = {}
-        by_id: dict[str, Document] = {}
+        by_id: dict[str, ChunkHit] = {}
         scores: dict[str, dict[str, float]] = {}
-        for name, documents in (("bm25", bm25_documents), ("dense", dense_documents)):
-            for rank, document in enumerate(documents, start=1):
-                fused[document.id] = fused.get(document.id, 0.0) + self.weights[name] / (self.k + rank)
-                by_id.setdefault(document.id, document)
-                scores.setdefault(document.id, {})[name] = float(document.score or 0.0)
+        for name, ranking in (("bm25", bm25_ranking), ("dense", dense_ranking)):
+            for rank, hit in enumerate(ranking.hits, start=1):
+                chunk_id = hit.chunk.chunk_id
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + self.weights[name] / (self.k + rank)
+                by_id.setdefault(chunk_id, hit)
+                scores.setdefault(chunk_id, {})[name] = float(hit.score)
         ranked = sorted(fused, key=lambda chunk_id: -fused[chunk_id])[:top_k]
         return {
-            "documents": [
-                Document(id=i, content=by_id[i].content, score=fused[i], meta={**by_id[i].meta, "scores": scores[i]})
-                for i in ranked
-            ]
+            "ranking": Ranking(
+                tuple(ChunkHit(by_id[i].chunk, fused[i], rank, scores[i]) for rank, i in enumerate(ranked, start=1))
+            )
         }
 
 
@@ -140,27 +154,29 @@ class WeightedRankFusion:
 class TopK:
     """Cuts a single ranking to ``top_k`` (used when only one retriever runs)."""
 
-    @component.output_types(documents=list[Document])
-    def run(self, documents: list[Document], top_k: int = 10) -> dict[str, Any]:
-        return {"documents": documents[:top_k]}
+    @component.output_types(ranking=Ranking)
+    def run(self, ranking: Ranking, top_k: int = 10) -> dict[str, Any]:
+        return {"ranking": Ranking(ranking.hits[:top_k])}
 
 
 @component
 class DocumentMetadataJoiner:
-    """Adds each hit's document metadata (title, path, 文号, 发文机关, status …) to its ``meta``."""
+    """The ranking as Haystack ``Document``s, each with its document's metadata (title, path, 文号, 发文机关,
+    status …) in ``meta``."""
 
     def __init__(self, store: PolicyStore) -> None:
         self.store = store
 
     @component.output_types(documents=list[Document])
-    def run(self, documents: list[Document]) -> dict[str, Any]:
-        described = self.store.describe_documents([d.meta["doc_id"] for d in documents])
+    def run(self, ranking: Ranking) -> dict[str, Any]:
+        described = self.store.describe_documents([hit.chunk.doc_id for hit in ranking.hits])
         enriched = []
-        for document in documents:
-            policy = described.get(document.meta["doc_id"])
+        for hit in ranking.hits:
+            policy = described.get(hit.chunk.doc_id)
             if policy is None:  # deleted between retrieval and here
                 continue
             metadata = policy.metadata
+            document = hit_to_document(hit)
             document.meta.update(
                 title=metadata.title,
                 path=policy.path,
@@ -268,13 +284,13 @@ class HybridSearcher:
         if fusion is not None:
             k, bm25_weight, dense_weight = fusion
             pipeline.add_component("rank", WeightedRankFusion(k, bm25_weight, dense_weight))
-            pipeline.connect("bm25.documents", "rank.bm25_documents")
-            pipeline.connect("dense.documents", "rank.dense_documents")
+            pipeline.connect("bm25.ranking", "rank.bm25_ranking")
+            pipeline.connect("dense.ranking", "rank.dense_ranking")
         else:
             pipeline.add_component("rank", TopK())
-            pipeline.connect(("bm25" if use_bm25 else "dense") + ".documents", "rank.documents")
+            pipeline.connect(("bm25" if use_bm25 else "dense") + ".ranking", "rank.ranking")
         pipeline.add_component("metadata", DocumentMetadataJoiner(store))
-        pipeline.connect("rank.documents", "metadata.documents")
+        pipeline.connect("rank.ranking", "metadata.ranking")
         return pipeline
 
     def search_documents(

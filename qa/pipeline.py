@@ -299,6 +299,7 @@ class PolicyAnswerer:
     def _related(self, question: str, passages: list[Passage]) -> list[RelatedPolicy]:
         """Each related policy with its sentences nearest to the question: a refused question, colloquially
         worded, often has its article among them (bench/qa_eval.py counts how often)."""
-        if self.excerpts is None:
+        if self.excerpts is None or not passages:
             return [related_policy(p) for p in passages]
-        return [related_policy(p, next(iter(self.excerpts.select(question, [p])), None)) for p in passages]
+        terms = self.excerpts.term_weights.key_terms(question)
+        return [related_policy(p, next(iter(self.excerpts.select(question, [p], terms)), None)) for p in passages]

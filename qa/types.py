@@ -54,6 +54,11 @@ class Passage:
     def expired(self) -> bool:
         return self.status == "已失效"
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Passage":
+        # Immutable, so a copy can be the passage itself; the pipeline deep-copies every list of passages it
+        # hands a component (index.retrieval.Ranking says what that costs).
+        return self
+
 
 @dataclass(frozen=True)
 class Quote:
