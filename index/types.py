@@ -91,7 +91,8 @@ class SearchFilters:
 
 @dataclass(frozen=True)
 class ChunkHit:
-    """A chunk found by a retriever, with the score and rank it got there."""
+    """A chunk found by a retriever, with the score and rank it got there. The chunk carries its text and position;
+    its tokens and embedding may be left empty (the embedded store does not read them for a search)."""
 
     chunk: IndexedChunk
     score: float

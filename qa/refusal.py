@@ -7,7 +7,7 @@ expired policies are relevant, the reply says that instead of answering from the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from haystack import component
@@ -41,15 +41,14 @@ def distinct_documents(passages: list[Passage], limit: int, exclude: set[str] | 
 def related_policy(passage: Passage, excerpt: Quote | None = None) -> RelatedPolicy:
     """The policy of ``passage``; with ``excerpt``, the quote the answer step would take from it (the sentences
     nearest to the question and the rest of their item), and where it stands."""
-    if excerpt is None:
-        return RelatedPolicy(
-            doc_id=passage.doc_id, title=passage.title, doc_number=passage.doc_number, issuer=passage.issuer,
-            status=passage.status, section=passage.section, score=round(passage.score, 4),
-        )
-    return RelatedPolicy(
+    policy = RelatedPolicy(
         doc_id=passage.doc_id, title=passage.title, doc_number=passage.doc_number, issuer=passage.issuer,
         status=passage.status, section=passage.section, score=round(passage.score, 4),
-        excerpt=quote_for_display(excerpt.text), excerpt_section=section_label(passage, excerpt.answer_text),
+    )
+    if excerpt is None:
+        return policy
+    return replace(
+        policy, excerpt=quote_for_display(excerpt.text), excerpt_section=section_label(passage, excerpt.answer_text),
         char_start=excerpt.char_start, char_end=excerpt.char_end,
     )
 
