@@ -72,9 +72,10 @@ class PolicyTokenizer:
     def word_boundaries(self, text: str) -> set[int]:
         """Offsets into ``normalize(text)`` where jieba's precise cut starts or ends a word: a cue such as 时间
         asks for a time in "办理时间" (办理|时间) but not in "长时间" (one word)."""
-        offsets = {0}
+        offsets, position = {0}, 0
         for word in self._jieba.cut(self.normalizer.normalize(text)):
-            offsets.add(max(offsets) + len(word))
+            position += len(word)
+            offsets.add(position)
         return offsets
 
     def add_word(self, word: str) -> None:
