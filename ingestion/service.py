@@ -17,6 +17,7 @@ from index.embedder import PolicyEmbedder
 from index.storage_errors import DataDirectoryUnwritable, classify_write_error
 from index.tokenizer import PolicyTokenizer
 from index.types import IndexedChunk, PolicyDocument, PolicyStore, StoreError
+from ingestion.catalog import Catalog, CatalogEntry
 from ingestion.chunker import PolicyChunker
 from ingestion.metadata import PolicyMetadataExtractor
 from ingestion.readers import read_document
@@ -28,6 +29,7 @@ SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".d
 class IngestStatus(str, Enum):
     INGESTED = "ingested"  # new document
     REPLACED = "replaced"  # same source, changed content: the old version was replaced
+    UPDATED = "updated"  # same source, same bytes, metadata changed by the catalog
     UNCHANGED = "unchanged"  # same source, same bytes: nothing to do
     DUPLICATE = "duplicate"  # the same bytes are already in the library under another source
     REJECTED = "rejected"  # could not be read; nothing was indexed
@@ -101,15 +103,25 @@ class IngestionService:
         self.group_size = group_size
 
     def ingest_paths(
-        self, paths: Iterable[Path], *, recursive: bool = False, on_outcome: Callable[[IngestOutcome], None] | None = None
+        self,
+        paths: Iterable[Path],
+        *,
+        recursive: bool = False,
+        on_outcome: Callable[[IngestOutcome], None] | None = None,
+        catalog: Catalog | None = None,
     ) -> list[IngestOutcome]:
+        """:param catalog: metadata for some of the files; its values replace the extracted ones, and an unchanged
+            file whose stored metadata differs from them is updated (its other metadata, staff corrections
+            included, is kept)."""
         files = list(expand_paths(paths, recursive))
         outcomes: list[IngestOutcome] = []
         halted: DataDirectoryUnwritable | None = None  # once the disk refuses writes, the rest is not attempted
         for start in range(0, len(files), self.group_size):
             group = files[start : start + self.group_size]
             if halted is None:
-                group_outcomes, halted = self._ingest_group([(str(path.resolve()), path, None) for path in group])
+                group_outcomes, halted = self._ingest_group(
+                    [(str(path.resolve()), path, None, catalog.entry_for(path) if catalog else None) for path in group]
+                )
             else:
                 group_outcomes = [IngestOutcome(str(path), IngestStatus.REJECTED, reason=f"未处理：{halted}") for path in group]
             for outcome in group_outcomes:
@@ -124,13 +136,13 @@ class IngestionService:
         Raises :class:`DataDirectoryUnwritable` when the data directory refuses the write (nothing was kept).
         """
         safe_name = Path(name.replace("\\", "/")).name or "unnamed"
-        outcomes, halted = self._ingest_group([(f"upload/{safe_name}", Path(safe_name), data)])
+        outcomes, halted = self._ingest_group([(f"upload/{safe_name}", Path(safe_name), data, None)])
         if halted is not None:
             raise halted
         return outcomes[0]
 
     def _ingest_group(
-        self, sources: list[tuple[str, Path, bytes | None]]
+        self, sources: list[tuple[str, Path, bytes | None, CatalogEntry | None]]
     ) -> tuple[list[IngestOutcome], DataDirectoryUnwritable | None]:
         prepared: list[_Prepared | IngestOutcome] = []
         first_in_group: dict[str, str] = {}  # content hash -> source, for twins within this group
@@ -159,8 +171,9 @@ class IngestionService:
             return outcomes, error
         return outcomes, None
 
-    def _prepare(self, source: str, path: Path, data: bytes | None) -> _Prepared | IngestOutcome:
+    def _prepare(self, source: str, path: Path, data: bytes | None, entry: CatalogEntry | None) -> _Prepared | IngestOutcome:
         display = path.name if data is not None else str(path)
+        kept = None  # the stored metadata, when only the catalog changes it
         try:
             if data is None:
                 if not path.exists():
@@ -173,7 +186,9 @@ class IngestionService:
             doc_id = doc_id_for(source)
             existing = self.store.describe_documents([doc_id]).get(doc_id)  # metadata only: no need for the text
             if existing is not None and existing.content_hash == content_hash:
-                return IngestOutcome(display, IngestStatus.UNCHANGED, doc_id, existing.metadata.title, existing.chunk_count)
+                if entry is None or entry.applied_to(existing.metadata) == existing.metadata:
+                    return IngestOutcome(display, IngestStatus.UNCHANGED, doc_id, existing.metadata.title, existing.chunk_count)
+                kept = existing.metadata
             twin = self.store.find_by_hash(content_hash)
             if twin is not None and twin.doc_id != doc_id:
                 return IngestOutcome(
@@ -186,7 +201,9 @@ class IngestionService:
         except OSError as error:
             return IngestOutcome(display, IngestStatus.REJECTED, reason=f"无法读取文件：{error.strerror or error}")
 
-        metadata = self.extractor.extract(extracted.text, title_hint=extracted.title_hint, file_name=path.name)
+        metadata = kept if kept is not None else self.extractor.extract(extracted.text, title_hint=extracted.title_hint, file_name=path.name)
+        if entry is not None:
+            metadata = entry.applied_to(metadata)
         if not metadata.title:
             metadata.title = path.stem
         chunks = self.chunker.split(extracted.text)
@@ -201,7 +218,7 @@ class IngestionService:
             metadata=metadata,
         )
         passages = [passage_text(metadata.title, chunk) for chunk in chunks]
-        status = IngestStatus.REPLACED if existing is not None else IngestStatus.INGESTED
+        status = IngestStatus.UPDATED if kept is not None else IngestStatus.REPLACED if existing is not None else IngestStatus.INGESTED
         return _Prepared(source, document, chunks, passages, status, data, path.suffix.lower())
 
     def _write(self, item: _Prepared, vectors: list) -> IngestOutcome:  # type: ignore[type-arg]

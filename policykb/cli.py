@@ -92,12 +92,25 @@ def serve(
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="文件或文件夹")],
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="递归处理子文件夹")] = False,
+    catalog_path: Annotated[
+        Path | None,
+        typer.Option("--catalog", help="随文件提供的元数据目录（.jsonl 或 .csv，每个文件一行：path、title、doc_number、issuer、date 等），其中的值优先于从正文提取的值"),
+    ] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """把政策文件（PDF、DOCX、HTML、TXT、MD）加入知识库。有文件失败时退出码为 1，其余文件照常入库。"""
+    from ingestion.catalog import CatalogError, read_catalog
     from ingestion.service import IngestStatus, expand_paths
 
+    catalog = None
+    if catalog_path is not None:
+        try:
+            catalog = read_catalog(catalog_path)
+        except CatalogError as error:
+            _fail("元数据目录有误，未入库任何文件：\n" + "\n".join(error.problems))
+        if catalog.ignored_fields:
+            err.print(f"[yellow]元数据目录中的这些列不认识，已忽略：{'、'.join(catalog.ignored_fields)}[/yellow]")
     settings = _settings(data_dir)
     ensure_writable(settings.data_dir)
     kb = PolicyKB(settings)
@@ -107,6 +120,7 @@ def ingest(
     labels = {
         IngestStatus.INGESTED: "[green]已入库[/green]",
         IngestStatus.REPLACED: "[green]已更新[/green]",
+        IngestStatus.UPDATED: "[green]元数据已更新[/green]",
         IngestStatus.UNCHANGED: "[dim]未变化[/dim]",
         IngestStatus.DUPLICATE: "[yellow]重复[/yellow]",
         IngestStatus.REJECTED: "[red]失败[/red]",
@@ -124,7 +138,7 @@ def ingest(
                 detail = outcome.reason or f"{outcome.title or ''}（{outcome.chunks} 段）"
                 progress.console.print(f"{labels[outcome.status]} {outcome.path}：{detail}")
 
-        kb.ingestion.ingest_paths(files, recursive=False, on_outcome=report)
+        kb.ingestion.ingest_paths(files, recursive=False, on_outcome=report, catalog=catalog)
     failed = [o for o in outcomes if not o.ok]
     if as_json:
         print(json.dumps([{**asdict(o), "status": o.status.value} for o in outcomes], ensure_ascii=False, indent=2))
@@ -132,6 +146,7 @@ def ingest(
         counts = {status: sum(o.status == status for o in outcomes) for status in IngestStatus}
         err.print(
             f"共 {len(outcomes)} 个文件：新入库 {counts[IngestStatus.INGESTED]}，更新 {counts[IngestStatus.REPLACED]}，"
+            f"元数据更新 {counts[IngestStatus.UPDATED]}，"
             f"未变化 {counts[IngestStatus.UNCHANGED]}，重复 {counts[IngestStatus.DUPLICATE]}，失败 {len(failed)}"
         )
     kb.close()

@@ -98,7 +98,8 @@ def key_part_found(gold: str, shown: str) -> bool:
     return sum(b in present for b in gold_bigrams) / len(gold_bigrams) >= KEY_PART_RECALL
 
 
-def _states(gold: str, shown: str) -> bool:
+def states_answer(gold: str, shown: str) -> bool:
+    """Whether ``shown`` states the gold answer: contains it, or KEY_PART_RECALL of its character bigrams."""
     return squash(gold) in squash(shown) or key_part_found(gold, shown)
 
 
@@ -134,14 +135,14 @@ def evaluate_answers(
         false_refusals += answer.refused
         if answer.refused and item.extractive_gold and item.answer:
             scored_refusals += 1
-            excerpt_answers += any(_states(item.answer, policy.excerpt) for policy in answer.related)
+            excerpt_answers += any(states_answer(item.answer, policy.excerpt) for policy in answer.related)
         top = answer.citations[0] if answer.citations and not answer.refused else None
         cited_ok += top is not None and any(same_document(top.path, gold) for gold in item.gold_paths)
         if item.extractive_gold and item.answer:
             scored_answers += 1
             shown = "" if top is None else f"{answer.answer}\n{top.quote}"
             strict_ok += top is not None and squash(item.answer) in squash(shown)
-            answered_ok += top is not None and _states(item.answer, shown)
+            answered_ok += top is not None and states_answer(item.answer, shown)
     report.extractive_gold = scored_answers
     if scored_answers:
         report.answer_accuracy = answered_ok / scored_answers

@@ -130,3 +130,23 @@ def test_export_query_encoder_reuses_a_matching_export_and_explains_what_it_cann
     refused = run_cli(["model", "export-query-encoder", str(cls_pooled)], env)
     assert refused.returncode == 2 and "均值池化" in refused.stderr + refused.stdout
     assert not (tmp_path / "cls-model.query-int8").exists()
+
+
+def test_ingest_with_a_catalog_takes_its_titles_and_a_bad_catalog_ingests_nothing(tmp_path, library) -> None:
+    env = cli_env(tmp_path / "data", MODEL_DIR)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    shutil.copy(library / "realestate" / "POL_0037D2F2273AA29443D7.txt", folder)
+    manifest = [json.loads(line) for line in (library / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+    [row] = [r for r in manifest if r["path"] == "realestate/POL_0037D2F2273AA29443D7.txt"]
+    catalog = folder / "目录.csv"
+    catalog.write_text(f"path,title,date\nPOL_0037D2F2273AA29443D7.txt,{row['title']},2021年12月7日\n", encoding="utf-8")
+    refused = run_cli(["ingest", str(folder), "--catalog", str(catalog)], env)
+    assert refused.returncode == 2 and "第 2 行" in refused.stderr and "YYYY-MM-DD" in refused.stderr and "未入库任何文件" in refused.stderr
+    assert not (tmp_path / "data" / "index.sqlite3").exists()
+
+    catalog.write_text(f"path,title,date\nPOL_0037D2F2273AA29443D7.txt,{row['title']},{row['date']}\n", encoding="utf-8")
+    result = run_cli(["ingest", str(folder), "--catalog", str(catalog), "--json"], env)
+    assert result.returncode == 0, result.stderr
+    [outcome] = json.loads(result.stdout)
+    assert outcome["status"] == "ingested" and outcome["title"] == row["title"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 import signal
 import sqlite3
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.catalog import read_catalog
+from ingestion.metadata_edit import MetadataEditor, metadata_from_document
 from ingestion.service import IngestStatus
 from policykb.assembly import PolicyKB
 from tests.conftest import MODEL_DIR
@@ -124,3 +128,47 @@ def test_kill_9_mid_ingest_leaves_a_consistent_index_and_a_rerun_completes(tmp_p
     rerun = subprocess.run([POLICYKB, "ingest", str(folder)], env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert assert_index_consistent(index_path)[0] == len(files)
+
+
+def _catalog_rows(library: Path, names: list[str]) -> list[dict]:
+    """The shared corpus manifest's rows for ``names`` (realestate files: their texts do not state their titles)."""
+    rows = [json.loads(line) for line in (library / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [row for row in rows if row["path"] in {f"realestate/{name}" for name in names}]
+
+
+def test_a_catalog_titles_documents_and_updates_them_keeping_staff_corrections(kb, tmp_path, library) -> None:
+    names = ["POL_0037D2F2273AA29443D7.txt", "POL_007DB4B31F590ED55ABF.txt"]
+    folder = tmp_path / "in"
+    (folder / "realestate").mkdir(parents=True)
+    for name in names:
+        shutil.copy(library / "realestate" / name, folder / "realestate")
+    rows = _catalog_rows(library, names)
+    assert len(rows) == 2 and all(row["title"] and row["title"] not in (library / row["path"]).read_text(encoding="utf-8") for row in rows)
+    [first, second] = kb.ingestion.ingest_paths([folder], recursive=True)
+    assert first.title == Path(names[0]).stem  # nothing in the text says what it is called
+    MetadataEditor(kb.store, kb.tokenizer, kb.embedder).apply(
+        second.doc_id, dataclasses.replace(metadata_from_document(kb.store.get_document(second.doc_id).metadata), tags=["housing"])
+    )
+
+    catalog_file = folder / "manifest.jsonl"
+    catalog_file.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    catalog = read_catalog(catalog_file)
+    assert set(catalog.ignored_fields) == {"derived_from", "kind", "source"}
+    outcomes = kb.ingestion.ingest_paths([folder], recursive=True, catalog=catalog)
+    assert [o.status for o in outcomes] == [IngestStatus.UPDATED] * 2
+    by_path = {f"realestate/{Path(o.path).name}": kb.store.get_document(o.doc_id) for o in outcomes}
+    for row in rows:
+        metadata = by_path[row["path"]].metadata
+        assert metadata.title == row["title"] and "title" not in metadata.evidence
+        assert metadata.issuer == row["issuer"] and metadata.written_date.isoformat() == row["date"]
+    assert by_path[f"realestate/{names[1]}"].metadata.tags == ["housing"]  # the staff correction stays
+    # Search and answers know the policy by its title now.
+    hits = kb.searcher.search(rows[0]["title"], top_k=1)
+    assert hits and hits[0].title == rows[0]["title"]
+    assert [o.status for o in kb.ingestion.ingest_paths([folder], recursive=True, catalog=catalog)] == [IngestStatus.UNCHANGED] * 2
+
+    shutil.copy(library / "realestate" / "POL_0088BE16B7CF763006A7.txt", folder / "realestate")
+    [row] = _catalog_rows(library, ["POL_0088BE16B7CF763006A7.txt"])
+    catalog_file.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    [new] = kb.ingestion.ingest_paths([folder / "realestate" / "POL_0088BE16B7CF763006A7.txt"], catalog=read_catalog(catalog_file))
+    assert new.status == IngestStatus.INGESTED and new.title == row["title"]

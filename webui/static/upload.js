@@ -6,7 +6,7 @@
   if (!form || !window.FormData) return;
   var input = document.getElementById("files");
   var results = document.getElementById("upload-results");
-  var STATUS = { ingested: "已入库", replaced: "已更新", unchanged: "未变化（已在库中）", duplicate: "重复文件", rejected: "未能入库" };
+  var STATUS = { ingested: "已入库", replaced: "已更新", updated: "元数据已更新", unchanged: "未变化（已在库中）", duplicate: "重复文件", rejected: "未能入库" };
 
   function uploadOne(file) {
     return new Promise(function (resolve) {
