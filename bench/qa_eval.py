@@ -17,6 +17,7 @@ the threshold.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from qa.evaluation import AnswerReport, evaluate_answers, load_qa_items, thresho
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "corpus" / "eval"
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _shown(value: float | None) -> str:
@@ -43,6 +45,15 @@ def _print(name: str, report: AnswerReport) -> None:
         f"  refusal {_shown(report.refusal_rate)}  excerpt-states-answer {_shown(report.excerpt_answer_rate)}  p50 {report.latency_ms_p50:.0f} ms  p95 {report.latency_ms_p95:.0f} ms",
         flush=True,
     )
+
+
+def _untitled(kb: PolicyKB) -> int:
+    """Documents whose title has no Chinese character: named by their file (POL_0037…, doc_16), so cited that way."""
+    count = offset = 0
+    while documents := kb.store.list_documents(limit=500, offset=offset):
+        offset += len(documents)
+        count += sum(not _CHINESE.search(document.metadata.title or "") for document in documents)
+    return count
 
 
 def main() -> None:
@@ -61,7 +72,8 @@ def main() -> None:
         overrides["qa_answer_passage_weight"] = args.passage_weight
     kb = PolicyKB(load_settings(**overrides))
     print(f"machine: {describe_machine()}")
-    print(f"index {args.data_dir}: {kb.store.count_documents()} documents, {kb.store.count_chunks()} chunks; "
+    print(f"index {args.data_dir}: {kb.store.count_documents()} documents ({_untitled(kb)} titled without a Chinese "
+          f"character, e.g. by a file id), {kb.store.count_chunks()} chunks; "
           f"threshold {kb.settings.qa_refusal_threshold}, passage weight {kb.settings.qa_answer_passage_weight}, "
           f"include_expired {args.include_expired}")
     kb.answerer.warm_up()

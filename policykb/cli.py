@@ -7,7 +7,7 @@ import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from policykb.cli_users import users_app
 from policykb.settings import Settings, load_settings
 from push_rules import cli as push_cli
 from push_rules.cli import push_app
+
+if TYPE_CHECKING:
+    from ingestion.catalog import Catalog
 
 app = typer.Typer(help="PolicyKB 政策通：政策知识库、智能问答与精准推送", no_args_is_help=True, add_completion=False)
 docs_app = typer.Typer(help="查看、删除已入库的文档", no_args_is_help=True)
@@ -88,6 +91,21 @@ def serve(
     uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
+def _check_catalog_matches(catalog: Catalog, files: list[Path]) -> None:
+    """Fail when the catalog names none of the files (its paths are read from another folder); say which rows name
+    none of them."""
+    listed = {str(file.resolve()) for file in files}
+    unmatched = sorted((entry.line, path) for path, entry in catalog.entries.items() if path not in listed)
+    if len(unmatched) == len(catalog.entries):
+        _fail(
+            f"元数据目录中的文件与要入库的文件一个也对不上，未入库任何文件：目录中的 path 应相对于目录文件所在的文件夹"
+            f"（{catalog.path.resolve().parent}），例如第 {unmatched[0][0]} 行指向 {unmatched[0][1]}"
+        )
+    if unmatched:
+        shown = "；".join(f"第 {line} 行 {path}" for line, path in unmatched[:3])
+        err.print(f"[yellow]元数据目录中有 {len(unmatched)} 行对应的文件不在本次入库范围内（{shown}{'……' if len(unmatched) > 3 else ''}），这些行未使用[/yellow]")
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="文件或文件夹")],
@@ -117,6 +135,8 @@ def ingest(
     files = list(expand_paths(paths, recursive))
     if not files:
         _fail("没有找到可入库的文件（支持 .pdf .docx .html .htm .txt .md；文件夹请确认路径或加 --recursive）")
+    if catalog is not None:
+        _check_catalog_matches(catalog, files)
     labels = {
         IngestStatus.INGESTED: "[green]已入库[/green]",
         IngestStatus.REPLACED: "[green]已更新[/green]",

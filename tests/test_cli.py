@@ -150,3 +150,23 @@ def test_ingest_with_a_catalog_takes_its_titles_and_a_bad_catalog_ingests_nothin
     assert result.returncode == 0, result.stderr
     [outcome] = json.loads(result.stdout)
     assert outcome["status"] == "ingested" and outcome["title"] == row["title"]
+
+
+def test_a_catalog_whose_paths_name_none_of_the_files_is_refused_and_unused_rows_are_named(tmp_path, library) -> None:
+    env = cli_env(tmp_path / "data", MODEL_DIR)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    shutil.copy(library / "realestate" / "POL_0037D2F2273AA29443D7.txt", folder)
+    catalog = tmp_path / "catalog.jsonl"  # beside the folder, but its paths are written as if inside it
+    rows = [{"path": "POL_0037D2F2273AA29443D7.txt", "title": "关于加快发展保障性租赁住房的实施意见"}, {"path": "POL_404.txt", "title": "不存在"}]
+    catalog.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    refused = run_cli(["ingest", str(folder), "--catalog", str(catalog)], env)
+    assert refused.returncode == 2 and "一个也对不上" in refused.stderr and str(tmp_path) in refused.stderr
+    assert not (tmp_path / "data" / "index.sqlite3").exists()
+
+    moved = folder / "catalog.jsonl"
+    catalog.rename(moved)
+    result = run_cli(["ingest", str(folder), "--catalog", str(moved)], env)
+    assert result.returncode == 0, result.stderr
+    assert "1 行对应的文件不在本次入库范围内" in result.stderr and "第 2 行" in result.stderr
+    assert "关于加快发展保障性租赁住房的实施意见" in result.stderr
