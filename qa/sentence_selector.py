@@ -64,6 +64,8 @@ _NUMBERED = re.compile(
 _LIST_LEAD_BONUS = 0.2
 _LIST_KINDS = frozenset({AskedFor.CONDITIONS, AskedFor.MATERIALS})
 _ENUMERATION_QUESTION = re.compile(r"哪些|哪几|哪类")
+# An answer starting like this refers to the sentence before it ("该贷款纯信用…", "其中…", "前款规定…").
+_REFERS_BACK = re.compile(r"^(?:其中|同时|与此同时|此外|另外|对此|为此|上述|该|这|以上|前款|并且|而且|但)")
 
 
 @dataclass(frozen=True)
@@ -211,11 +213,14 @@ class SentenceSelector:
         position = next(i for i, s in enumerate(sentences) if s.sentence == best.sentence)
         items = _list_style([s.sentence for s in sentences], position)
         first, last = position, self._widen_forward(question, sentences, position, best.score, items)
-        # A neighbour before that scores nearly as well belongs to the same answer, unless the answer starts an
-        # article of its own: "第二十三条 …" is not widened back into 第二十二条, whose label the answer would then carry.
+        # A neighbour before that scores nearly as well belongs to the same answer, and so does the one an answer
+        # starting "该…"/"其中…" refers to, unless the answer starts an article of its own: "第二十三条 …" is not
+        # widened back into 第二十二条, whose label the answer would then carry.
         while last - first + 1 < self.max_sentences and first > 0 and numbering(sentences[first].sentence.text) != "article":
             previous = sentences[first - 1]
-            if sentences[last].sentence.end - previous.sentence.start > self.max_chars or previous.score < 0.8 * best.score:
+            if sentences[last].sentence.end - previous.sentence.start > self.max_chars:
+                break
+            if previous.score < 0.8 * best.score and not _REFERS_BACK.match(sentences[first].sentence.text):
                 break
             first -= 1
         start = sentences[first].sentence.start

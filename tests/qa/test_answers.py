@@ -262,3 +262,13 @@ def test_which_question_prefers_the_article_that_lists_the_answers(qa_kb) -> Non
     chosen = SentenceSelector(qa_kb.term_weights).select(question, [notice, law])[0]
     assert chosen.passage.title == "中华人民共和国企业所得税法"
     assert chosen.answer_text.startswith("第三十条 企业的下列支出") and "研究开发费用" in chosen.answer_text
+
+
+def test_an_answer_that_refers_back_carries_the_sentence_it_refers_to(qa_kb) -> None:
+    # "该贷款纯信用…最高可贷500万元" states the amount, but "该贷款" is the 减税抗疫贷 of the sentence before it.
+    passage = _chunk_passage(
+        "ncp/164d698e7df03dfabde87e732dacf20d.txt", "【新华网】", 400, "成都推出减税抗疫贷支持小微企业渡难关", 0.95,
+    )
+    chosen = SentenceSelector(qa_kb.term_weights).select("成都推出的减税抗疫贷最多贷多少？", [passage])[0]
+    assert chosen.answer_text.startswith("据了解，减税抗疫贷以纳税企业的实缴税额")
+    assert "单户最高可贷500万元" in chosen.answer_text and "四川铭维医药" not in chosen.answer_text
