@@ -22,10 +22,11 @@ export HAYSTACK_TELEMETRY_ENABLED := False
 
 .PHONY: install run test test-slow bench clean
 
-$(BIN)/python:
+# pip is the last thing venv creates: a venv cut short (no pip yet) is made again, not taken as done.
+$(BIN)/pip:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml | $(BIN)/pip
 	$(PIP) install -q $(PIP_FIND) "torch==2.13.0"
 	$(PIP) install -q $(PIP_FIND) -e ".[model,test,generative]"
 	touch $@

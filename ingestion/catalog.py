@@ -17,8 +17,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -90,14 +90,15 @@ def read_catalog(path: Path) -> Catalog:
     ignored: set[str] = set()
     for line, row in rows:
         ignored.update(str(key) for key in row if key not in KNOWN_FIELDS)
-        parsed = _entry(line, row, path.parent, problems)
+        parsed, found = _entry(row, path.parent, f"第 {line} 行")
+        problems.extend((line, problem) for problem in found)
         if parsed is None:
             continue
-        file, entry = parsed
+        file, values = parsed
         if file in entries:
             problems.append((line, f"第 {line} 行：文件 {row['path']} 在第 {entries[file].line} 行已经列过"))
             continue
-        entries[file] = entry
+        entries[file] = CatalogEntry(line, values)
     if problems:
         raise CatalogError([problem for _, problem in sorted(problems)])
     if not entries:
@@ -128,19 +129,12 @@ def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
     return [(number, {k: v for k, v in row.items() if k is not None}) for number, row in enumerate(reader, start=2)]
 
 
-def _entry(line: int, row: dict[str, Any], base: Path, problems: list[tuple[int, str]]) -> tuple[str, CatalogEntry] | None:
-    found: list[str] = []
-    parsed = _parse_entry(line, row, base, found)
-    problems.extend((line, problem) for problem in found)
-    return parsed
-
-
-def _parse_entry(line: int, row: dict[str, Any], base: Path, problems: list[str]) -> tuple[str, CatalogEntry] | None:
-    where = f"第 {line} 行"
+def _entry(row: dict[str, Any], base: Path, where: str) -> tuple[tuple[str, dict[str, Any]] | None, list[str]]:
+    """(the file's resolved path and the metadata values the row gives, or None; the row's problems)."""
+    problems: list[str] = []
     raw_path = row.get("path")
     if not isinstance(raw_path, str) or not raw_path.strip():
-        problems.append(f"{where}缺少 path（文件相对于目录文件所在文件夹的路径）")
-        return None
+        return None, [f"{where}缺少 path（文件相对于目录文件所在文件夹的路径）"]
     values: dict[str, Any] = {}
     for name in TEXT_FIELDS:
         value = _text(row.get(name))
@@ -172,9 +166,9 @@ def _parse_entry(line: int, row: dict[str, Any], base: Path, problems: list[str]
             problems.append(f"{where}：未知的政策类型 {'、'.join(unknown)}")
         values["tags"] = list(names)
     if problems:
-        return None
+        return None, problems
     file = Path(raw_path.strip())
-    return str((file if file.is_absolute() else base / file).resolve()), CatalogEntry(line, values)
+    return (str((file if file.is_absolute() else base / file).resolve()), values), []
 
 
 def _text(value: Any) -> str | None:
