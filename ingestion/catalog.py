@@ -23,14 +23,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingestion.metadata import POLICY_TAGS
+from ingestion.metadata import corrected_value_problems
 from ingestion.types import PolicyMetadata, ValidityStatus
 
 TEXT_FIELDS = ("title", "issuer", "doc_number", "region")
 DATE_FIELDS = ("written_date", "publish_date", "effective_date", "expiry_date")
 _ALIASES = {"date": "written_date"}
 KNOWN_FIELDS = frozenset({"path", "status", "tags", *TEXT_FIELDS, *DATE_FIELDS, *_ALIASES})
-MAX_TEXT_CHARS = 300
 
 
 class CatalogError(ValueError):
@@ -138,11 +137,8 @@ def _entry(row: dict[str, Any], base: Path, where: str) -> tuple[tuple[str, dict
     values: dict[str, Any] = {}
     for name in TEXT_FIELDS:
         value = _text(row.get(name))
-        if value is None:
-            continue
-        if len(value) > MAX_TEXT_CHARS:
-            problems.append(f"{where}：{name} 过长（上限 {MAX_TEXT_CHARS} 字）")
-        values[name] = value
+        if value is not None:
+            values[name] = value
     for key in (*DATE_FIELDS, *_ALIASES):
         value = _text(row.get(key))
         if value is None:
@@ -160,11 +156,9 @@ def _entry(row: dict[str, Any], base: Path, where: str) -> tuple[tuple[str, dict
     tags = row.get("tags")
     if tags not in (None, ""):
         listed = tags if isinstance(tags, list) else str(tags).replace("，", "、").replace(",", "、").split("、")
-        names = tuple(str(tag).strip() for tag in listed if str(tag).strip())
-        unknown = [tag for tag in names if tag not in POLICY_TAGS]
-        if unknown:
-            problems.append(f"{where}：未知的政策类型 {'、'.join(unknown)}")
-        values["tags"] = list(names)
+        values["tags"] = [str(tag).strip() for tag in listed if str(tag).strip()]
+    # The staff form's checks: the same values are refused however they come in.
+    problems.extend(f"{where}：{problem}" for problem in corrected_value_problems(values))
     if problems:
         return None, problems
     file = Path(raw_path.strip())

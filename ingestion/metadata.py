@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
 from importlib import resources
+from typing import Any
 
 from ingestion.types import Evidence, PolicyMetadata, ValidityStatus, current_status
 
@@ -45,6 +47,23 @@ POLICY_TAGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "industry": ("产业发展", ("产业", "制造业", "工业", "产业链", "产业集群", "园区", "工业互联网", "招商引资", "数字经济", "项目建设")),
 }
 TITLE_WEIGHT = 4
+MAX_TEXT_FIELD_CHARS = 300  # title, issuer, doc_number, region as a person corrects them (form or catalog)
+
+
+def corrected_value_problems(values: Mapping[str, Any]) -> list[str]:
+    """What is wrong with metadata values a person gives (the staff form, a catalog row), in Chinese: text over
+    MAX_TEXT_FIELD_CHARS, unknown tags, an expiry date before the effective date. Only the given fields are checked."""
+    problems = []
+    unknown = [tag for tag in values.get("tags") or () if tag not in POLICY_TAGS]
+    if unknown:
+        problems.append(f"未知的政策类型：{'、'.join(unknown)}")
+    effective, expiry = values.get("effective_date"), values.get("expiry_date")
+    if effective and expiry and expiry < effective:
+        problems.append("失效日期不能早于施行日期")
+    for name in ("title", "issuer", "doc_number", "region"):
+        if len(values.get(name) or "") > MAX_TEXT_FIELD_CHARS:
+            problems.append(f"{name} 过长（上限 {MAX_TEXT_FIELD_CHARS} 字）")
+    return problems
 
 # ---------------------------------------------------------------------------------------------------------
 # Patterns (compiled once at import; no other work at import time).

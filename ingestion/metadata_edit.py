@@ -18,7 +18,7 @@ from datetime import date
 from index.embedder import PolicyEmbedder
 from index.tokenizer import PolicyTokenizer
 from index.types import PolicyDocument, PolicyStore
-from ingestion.metadata import POLICY_TAGS
+from ingestion.metadata import corrected_value_problems
 from ingestion.service import passage_text
 from ingestion.types import Chunk, PolicyMetadata, ValidityStatus
 
@@ -57,18 +57,8 @@ class MetadataChanges:
     tags: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
-        errors = []
-        if not (self.title or "").strip():
-            errors.append("标题不能为空")
-        unknown = [tag for tag in self.tags if tag not in POLICY_TAGS]
-        if unknown:
-            errors.append(f"未知的政策类型：{'、'.join(unknown)}")
-        if self.effective_date and self.expiry_date and self.expiry_date < self.effective_date:
-            errors.append("失效日期不能早于施行日期")
-        for name in ("title", "issuer", "doc_number", "region"):
-            if len(getattr(self, name) or "") > 300:
-                errors.append(f"{name} 过长（上限 300 字）")
-        return errors
+        errors = [] if (self.title or "").strip() else ["标题不能为空"]
+        return errors + corrected_value_problems(dataclasses.asdict(self))
 
 
 class MetadataEditor:

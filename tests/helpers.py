@@ -28,6 +28,12 @@ def cli_env(data_dir: Path, model_dir: Path) -> dict[str, str]:
     }
 
 
+def manifest_rows(library: Path, paths: set[str] | None = None) -> list[dict]:
+    """The shared corpus's ``manifest.jsonl`` rows (title, issuer, 文号, date … per file), or those for ``paths``."""
+    rows = [json.loads(line) for line in (library / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+    return rows if paths is None else [row for row in rows if row["path"] in paths]
+
+
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([POLICYKB, *args], env=env, capture_output=True, text=True, timeout=timeout)
 

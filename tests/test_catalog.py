@@ -12,11 +12,11 @@ import pytest
 
 from ingestion.catalog import CatalogError, read_catalog
 from ingestion.types import PolicyMetadata, ValidityStatus
+from tests.helpers import manifest_rows
 
 
 def _manifest_rows(library: Path, count: int) -> list[dict]:
-    lines = (library / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-    return [row for row in map(json.loads, lines) if row["source"] == "realestate" and row["issuer"]][:count]
+    return [row for row in manifest_rows(library) if row["source"] == "realestate" and row["issuer"]][:count]
 
 
 def test_a_csv_catalog_reads_like_the_json_lines_one(tmp_path, library) -> None:
@@ -77,6 +77,14 @@ def test_every_mistake_is_named_by_its_line_and_nothing_is_taken(tmp_path) -> No
     assert [problem[: problem.index("行") + 1] for problem in problems] == [f"第 {n} 行" for n in (2, 3, 4, 5, 6, 7, 8)]
     assert "JSON" in problems[0] and "path" in problems[1] and "YYYY-MM-DD" in problems[2] and "现行有效" in problems[3]
     assert "第 1 行已经列过" in problems[4] and "补贴" in problems[5]
+
+
+def test_a_catalog_row_is_checked_as_the_staff_form_is(tmp_path) -> None:
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("path,effective_date,expiry_date\na.txt,2021-01-01,2020-06-30\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as raised:
+        read_catalog(catalog)
+    assert raised.value.problems == ["第 2 行：失效日期不能早于施行日期"]
 
 
 @pytest.mark.parametrize(

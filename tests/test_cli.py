@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from tests.conftest import MODEL_DIR
-from tests.helpers import cli_env, run_cli
+from tests.helpers import cli_env, manifest_rows, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +137,7 @@ def test_ingest_with_a_catalog_takes_its_titles_and_a_bad_catalog_ingests_nothin
     folder = tmp_path / "batch"
     folder.mkdir()
     shutil.copy(library / "realestate" / "POL_0037D2F2273AA29443D7.txt", folder)
-    manifest = [json.loads(line) for line in (library / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
-    [row] = [r for r in manifest if r["path"] == "realestate/POL_0037D2F2273AA29443D7.txt"]
+    [row] = manifest_rows(library, {"realestate/POL_0037D2F2273AA29443D7.txt"})
     catalog = folder / "目录.csv"
     catalog.write_text(f"path,title,date\nPOL_0037D2F2273AA29443D7.txt,{row['title']},2021年12月7日\n", encoding="utf-8")
     refused = run_cli(["ingest", str(folder), "--catalog", str(catalog)], env)

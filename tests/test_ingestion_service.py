@@ -18,7 +18,7 @@ from ingestion.metadata_edit import MetadataEditor, metadata_from_document
 from ingestion.service import IngestStatus
 from policykb.assembly import PolicyKB
 from tests.conftest import MODEL_DIR
-from tests.helpers import POLICYKB, assert_index_consistent, cli_env, count_documents
+from tests.helpers import POLICYKB, assert_index_consistent, cli_env, count_documents, manifest_rows
 
 
 @pytest.fixture()
@@ -132,8 +132,7 @@ def test_kill_9_mid_ingest_leaves_a_consistent_index_and_a_rerun_completes(tmp_p
 
 def _catalog_rows(library: Path, names: list[str]) -> list[dict]:
     """The shared corpus manifest's rows for ``names`` (realestate files: their texts do not state their titles)."""
-    rows = [json.loads(line) for line in (library / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
-    return [row for row in rows if row["path"] in {f"realestate/{name}" for name in names}]
+    return manifest_rows(library, {f"realestate/{name}" for name in names})
 
 
 def test_a_catalog_titles_documents_and_updates_them_keeping_staff_corrections(kb, tmp_path, library) -> None:
