@@ -1,0 +1,1 @@
+"""The domain layer shared by every package."""
