@@ -16,8 +16,10 @@ from typing import Any, Protocol
 from push_rules.enterprise_size import INDICATOR_LABELS, EnterpriseSize, EnterpriseSizeClassifier
 from push_rules.industry_codes import IndustryTable
 from push_rules.qualifications import qualification_label
-from push_rules.regions import RegionTable, within
-from push_rules.rules_schema import FIELDS, iter_leaves, leaf_negations
+from push_rules.regions import RegionTable
+from push_rules.rule_fields import FIELDS
+from push_rules.rule_ops import RULE_OPS, format_number
+from push_rules.rules_schema import iter_leaves, leaf_negations
 
 
 class ConditionState(str, Enum):
@@ -62,117 +64,59 @@ class ConditionExplanation:
         return {"condition": self.condition, "state": self.state.label, "state_code": self.state.value, "detail": self.detail}
 
 
-def years_cutoff(today: date, years: float) -> date:
-    """The latest establishment date that is ``years`` full years before ``today``."""
-    whole = int(years)
-    try:
-        cutoff = today.replace(year=today.year - whole)
-    except ValueError:  # 29 February
-        cutoff = today.replace(year=today.year - whole, day=28)
-    if years != whole:
-        cutoff = date.fromordinal(cutoff.toordinal() - round((years - whole) * 365.25))
-    return cutoff
-
-
 def describe_condition(leaf: dict[str, Any]) -> str:
     """A Chinese sentence for what a normalised condition asks."""
     if leaf.get("label"):
         return str(leaf["label"])
-    field, op = leaf["field"], leaf["op"]
-    spec = FIELDS[field]
-    values = leaf.get("value", [])
-    if op == "region_within":
-        names = [RegionTable.default().get(v).full_name for v in values]  # type: ignore[union-attr]
-        return f"注册地位于{'或'.join(names)}"
-    if op == "industry_prefix":
-        table = IndustryTable.default()
-        return f"所属行业为{'或'.join(table.describe(v) for v in values)}"
-    if op == "has_qualification":
-        return f"具有{'或'.join(qualification_label(v) for v in values)}资质"
-    if op == "years_since":
-        return _bounds_text("成立", leaf, "年", prefix_min="满", suffix_max="以内")
-    if op == "range":
-        return _bounds_text(spec.label, leaf, spec.unit)
-    shown = [_value_label(field, v) for v in values]
-    if op == "equals":
-        return f"{spec.label}为{shown[0]}"
-    return f"{spec.label}为{'、'.join(shown)}之一"
-
-
-def _bounds_text(label: str, leaf: dict[str, Any], unit: str, prefix_min: str = "", suffix_max: str = "以下") -> str:
-    low, high = leaf.get("min"), leaf.get("max")
-    if low is not None and high is not None:
-        return f"{label}{_num(low)}{unit}至{_num(high)}{unit}"
-    if low is not None:
-        return f"{label}{prefix_min}{_num(low)}{unit}" + ("" if prefix_min else "以上")
-    return f"{label}{_num(high)}{unit}{suffix_max}"
-
-
-def _num(value: float) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _value_label(field: str, value: str) -> str:
-    if field == "size":
-        return EnterpriseSize(value).label + "企业"
-    if field == "region":
-        region = RegionTable.default().get(value)
-        return region.full_name if region else value
-    if field == "industry":
-        return IndustryTable.default().describe(value)
-    return value
+    return RULE_OPS[leaf["op"]].describe(leaf)
 
 
 def evaluate_leaf(leaf: dict[str, Any], profile: ProfileLike, today: date) -> ConditionExplanation:
-    field, op = leaf["field"], leaf["op"]
+    field = leaf["field"]
     condition = describe_condition(leaf)
-    spec = FIELDS[field]
-    if field == "region":
-        code = profile.region_code
-        if code is None:
-            return ConditionExplanation(condition, ConditionState.UNKNOWN, "未填写注册地行政区划代码，请完善企业信息")
-        region = RegionTable.default().get(code)
-        name = region.full_name if region else code
-        ok = any(within(code, v) for v in leaf["value"]) if op == "region_within" else code in leaf["value"]
-        return ConditionExplanation(condition, _state(ok), f"企业注册地：{name}")
-    if field == "industry":
-        code = profile.industry_code
-        if code is None:
-            return ConditionExplanation(condition, ConditionState.UNKNOWN, "未填写所属行业（GB/T 4754-2017 代码），请完善企业信息")
-        ok = any(code.startswith(v) for v in leaf["value"]) if op == "industry_prefix" else code in leaf["value"]
-        return ConditionExplanation(condition, _state(ok), f"企业所属行业：{IndustryTable.default().describe(code)}")
-    if field == "size":
-        if profile.size is None:
-            result = EnterpriseSizeClassifier.default().classify(
-                profile.industry_code, employees=profile.employees, revenue=profile.annual_revenue, assets=profile.total_assets
-            )
-            missing = "、".join(INDICATOR_LABELS[m] for m in result.missing) or "行业"
-            return ConditionExplanation(condition, ConditionState.UNKNOWN, f"无法测算企业规模（{result.sector.name}需要{missing}），请补充")
-        ok = profile.size in leaf["value"]
-        return ConditionExplanation(condition, _state(ok), f"企业规模：{EnterpriseSize(profile.size).label}（按统计上大中小微型企业划分办法测算）")
-    if field == "established_on":
-        established = profile.established_on
-        if established is None:
-            return ConditionExplanation(condition, ConditionState.UNKNOWN, "未填写成立日期，请完善企业信息")
-        ok = True
-        if "min" in leaf:
-            ok = ok and established <= years_cutoff(today, leaf["min"])
-        if "max" in leaf:
-            ok = ok and established > years_cutoff(today, leaf["max"])
-        age = (today - established).days / 365.25
-        return ConditionExplanation(condition, _state(ok), f"企业成立于{established.isoformat()}，已成立约{age:.1f}年")
-    if field == "qualifications":
-        held = profile.qualifications
-        if held is None:
-            return ConditionExplanation(condition, ConditionState.UNKNOWN, "未填写企业资质情况，请完善企业信息")
-        ok = any(v in held for v in leaf["value"])
-        shown = "、".join(qualification_label(q) for q in held) or "无"
-        return ConditionExplanation(condition, _state(ok), f"企业已登记资质：{shown}")
-    value = getattr(profile, field)
+    value = getattr(profile, FIELDS[field].attribute)
     if value is None:
-        return ConditionExplanation(condition, ConditionState.UNKNOWN, f"未填写{spec.label}，请完善企业信息")
-    ok = ("min" not in leaf or value >= leaf["min"]) and ("max" not in leaf or value <= leaf["max"])
-    return ConditionExplanation(condition, _state(ok), f"企业{spec.label}：{_num(value)}{spec.unit}")
+        return ConditionExplanation(condition, ConditionState.UNKNOWN, _missing(field, profile))
+    ok = RULE_OPS[leaf["op"]].holds(leaf, value, today)
+    return ConditionExplanation(condition, _state(ok), _profile_detail(field, value, today))
+
+
+def _missing(field: str, profile: ProfileLike) -> str:
+    """What to add to the profile so that a condition on ``field`` can be decided."""
+    if field == "region":
+        return "未填写注册地行政区划代码，请完善企业信息"
+    if field == "industry":
+        return "未填写所属行业（GB/T 4754-2017 代码），请完善企业信息"
+    if field == "size":
+        result = EnterpriseSizeClassifier.default().classify(
+            profile.industry_code, employees=profile.employees, revenue=profile.annual_revenue, assets=profile.total_assets
+        )
+        missing = "、".join(INDICATOR_LABELS[m] for m in result.missing) or "行业"
+        return f"无法测算企业规模（{result.sector.name}需要{missing}），请补充"
+    if field == "established_on":
+        return "未填写成立日期，请完善企业信息"
+    if field == "qualifications":
+        return "未填写企业资质情况，请完善企业信息"
+    return f"未填写{FIELDS[field].label}，请完善企业信息"
+
+
+def _profile_detail(field: str, value: Any, today: date) -> str:
+    """What the profile says about ``field`` (its value is known)."""
+    if field == "region":
+        region = RegionTable.default().get(value)
+        return f"企业注册地：{region.full_name if region else value}"
+    if field == "industry":
+        return f"企业所属行业：{IndustryTable.default().describe(value)}"
+    if field == "size":
+        return f"企业规模：{EnterpriseSize(value).label}（按统计上大中小微型企业划分办法测算）"
+    if field == "established_on":
+        age = (today - value).days / 365.25
+        return f"企业成立于{value.isoformat()}，已成立约{age:.1f}年"
+    if field == "qualifications":
+        shown = "、".join(qualification_label(q) for q in value) or "无"
+        return f"企业已登记资质：{shown}"
+    spec = FIELDS[field]
+    return f"企业{spec.label}：{format_number(value)}{spec.unit}"
 
 
 def _state(ok: bool) -> ConditionState:
@@ -210,7 +154,6 @@ class Evaluation:
     outcome: Outcome
     conditions: list[ConditionExplanation]  # as shown (conditions under ``not`` rephrased)
     states: str  # raw leaf states, as stored in ``Match.condition_states``
-
 
     def missing_information(self) -> list[str]:
         return [c.detail for c in self.conditions if c.state is ConditionState.UNKNOWN]

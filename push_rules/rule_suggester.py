@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from push_rules.qualifications import QUALIFICATIONS
 from push_rules.regions import Region, RegionTable
+from push_rules.rule_ops import HAS_QUALIFICATION, IN, INDUSTRY_PREFIX, RANGE, REGION_WITHIN, RULE_OPS, YEARS_SINCE
 
 SECTION_HEADS = (
     "申报条件", "申请条件", "申报对象", "申请对象", "支持对象", "扶持对象", "资助对象", "奖励对象", "补贴对象", "补助对象",
@@ -74,6 +74,8 @@ _REGION_PATTERNS = [
     re.compile(r"(?:在|于)(?P<place>[\u4e00-\u9fa5]{2,14}?)(?:创办|完成|依法|进行)?(?:工商)?(?:登记)?(?:注册|登记|设立|落户)"),
     re.compile(r"(?:注册地|注册登记地|登记地)(?:在|为|位于)(?P<place>[\u4e00-\u9fa5]{2,14})"),
 ]
+# names of the facts :meth:`Suggestion.atoms` lists, by field
+_ATOM_NAMES = {"region": "region", "size": "size", "qualifications": "qual", "industry": "industry", "established_on": "years", "annual_revenue": "revenue"}
 _LOCAL_REGISTERED = re.compile(r"(?:本|我)(?:省|自治区|市|区|县|旗)(?:行政区域内|辖区内|范围内)?(?:依法)?(?:登记|注册|设立)")
 
 
@@ -109,21 +111,14 @@ class Suggestion:
         """Flat facts for precision/recall: ``region:150100``, ``size:small``, ``revenue_min:2000`` …"""
         out: set[str] = set()
         for leaf in self.conditions:
-            values = leaf.get("value", [])
-            if leaf["op"] == "region_within":
-                out |= {f"region:{v}" for v in values}
-            elif leaf.get("field") == "size":
-                out |= {f"size:{v}" for v in values}
-            elif leaf["op"] == "has_qualification":
-                out |= {f"qual:{v}" for v in values}
-            elif leaf["op"] == "industry_prefix":
-                out |= {f"industry:{v}" for v in values}
+            op = RULE_OPS[leaf["op"]]
+            fieldname = leaf.get("field") or op.implied_field or ""
+            name = _ATOM_NAMES.get(fieldname, fieldname)
+            if op.bounds:
+                out |= {f"{name}_{bound}:{leaf[bound]:g}" for bound in ("min", "max") if bound in leaf}
             else:
-                fieldname = leaf.get("field", "established_on")
-                name = {"established_on": "years", "annual_revenue": "revenue", "employees": "employees"}.get(fieldname, fieldname)
-                for bound in ("min", "max"):
-                    if bound in leaf:
-                        out.add(f"{name}_{bound}:{leaf[bound]:g}")
+                values = leaf["value"] if isinstance(leaf["value"], list) else [leaf["value"]]
+                out |= {f"{name}:{v}" for v in values}
         return out
 
 
@@ -173,20 +168,20 @@ class RuleSuggester:
                 self._headcount(sentence, suggestion)
                 for slug, pattern in _QUALIFICATION_PATTERNS.items():
                     if pattern.search(sentence):
-                        suggestion.add({"op": "has_qualification", "value": slug, "label": None}, sentence)
+                        suggestion.add({"op": HAS_QUALIFICATION.name, "value": slug, "label": None}, sentence)
                 for pattern, prefixes in _INDUSTRY_PATTERNS:
                     if pattern.search(sentence):
-                        suggestion.add({"op": "industry_prefix", "value": prefixes, "label": None}, sentence)
+                        suggestion.add({"op": INDUSTRY_PREFIX.name, "value": prefixes, "label": None}, sentence)
         return self._tidy(suggestion)
 
     def _tidy(self, suggestion: Suggestion) -> Suggestion:
-        """Merge alternatives of one kind into one condition (qualifications and industries are any-of)."""
+        """Merge the values of any-of conditions of one op and field into one condition (regions, sizes, qualifications, industries)."""
         tidy = Suggestion()
         merged: dict[tuple[str, str], tuple[list[str], str]] = {}
         for leaf, evidence in zip(suggestion.conditions, suggestion.evidence):
             leaf = {k: v for k, v in leaf.items() if v is not None}
             op = leaf["op"]
-            if op in ("has_qualification", "industry_prefix", "region_within") or leaf.get("field") == "size":
+            if RULE_OPS[op].any_of:
                 key = (op, leaf.get("field", ""))
                 values = leaf["value"] if isinstance(leaf["value"], list) else [leaf["value"]]
                 current, ev = merged.get(key, ([], evidence))
@@ -197,14 +192,12 @@ class RuleSuggester:
             leaf: dict[str, Any] = {"op": op, "value": values}
             if fieldname:
                 leaf["field"] = fieldname
-            if op == "region_within":
+            if op == REGION_WITHIN.name:
                 # keep the most specific regions only (a city named with its province: the city)
                 values = [v for v in values if not any(o != v and o.startswith(v.rstrip("0")) for o in values)]
                 leaf["value"] = values
             tidy.add(leaf, evidence)
-        # keep a stable order: region, size, years, thresholds, qualifications, industries
-        order = {"region_within": 0, "in": 1, "years_since": 2, "range": 3, "has_qualification": 4, "industry_prefix": 5}
-        pairs = sorted(zip(tidy.conditions, tidy.evidence), key=lambda p: order.get(p[0]["op"], 9))
+        pairs = sorted(zip(tidy.conditions, tidy.evidence), key=lambda p: RULE_OPS[p[0]["op"]].suggest_rank)
         return Suggestion([p[0] for p in pairs], [p[1] for p in pairs])
 
     def _region(self, sentence: str, region_hint: str | None, suggestion: Suggestion) -> None:
@@ -213,10 +206,10 @@ class RuleSuggester:
             for match in pattern.finditer(sentence):
                 region = self._place(match.group("place"), hinted)
                 if region is not None:
-                    suggestion.add({"op": "region_within", "value": [region.code]}, sentence)
+                    suggestion.add({"op": REGION_WITHIN.name, "value": [region.code]}, sentence)
                     return
         if hinted is not None and _LOCAL_REGISTERED.search(sentence):
-            suggestion.add({"op": "region_within", "value": [hinted.code]}, sentence)
+            suggestion.add({"op": REGION_WITHIN.name, "value": [hinted.code]}, sentence)
 
     def _place(self, place: str, hinted: Region | None) -> Region | None:
         """The division a place phrase names; a bare county name is looked up under the document's own region."""
@@ -231,7 +224,7 @@ class RuleSuggester:
     def _size(self, sentence: str, suggestion: Suggestion) -> None:
         for pattern, sizes in _SIZE_PATTERNS:
             if pattern.search(sentence):
-                suggestion.add({"op": "in", "field": "size", "value": sizes}, sentence)
+                suggestion.add({"op": IN.name, "field": "size", "value": sizes}, sentence)
                 return
 
     def _years(self, sentence: str, suggestion: Suggestion) -> None:
@@ -244,17 +237,17 @@ class RuleSuggester:
             if number <= 0 or number > 50:
                 continue
             if lead in ("不足", "未满", "不超过") or tail in ("以内", "以下", "内"):
-                suggestion.add({"op": "years_since", "max": number}, sentence)
+                suggestion.add({"op": YEARS_SINCE.name, "max": number}, sentence)
             elif lead or tail:
-                suggestion.add({"op": "years_since", "min": number}, sentence)
+                suggestion.add({"op": YEARS_SINCE.name, "min": number}, sentence)
 
     def _headcount(self, sentence: str, suggestion: Suggestion) -> None:
         """Head counts written before the noun: 30人（含）以下小微企业, 不少于1名员工."""
         for match in re.finditer(rf"{_NUM}人(?:（含）|\(含\))?(以下|以上)的?(?:小微企业|小型企业|参保企业|企业)", sentence):
             bound = "max" if match.group(2) == "以下" else "min"
-            suggestion.add({"op": "range", "field": "employees", bound: parse_number(match.group(1))}, sentence)
+            suggestion.add({"op": RANGE.name, "field": "employees", bound: parse_number(match.group(1))}, sentence)
         for match in re.finditer(rf"(不少于|至少)({_NUM[1:-1]})[名个]?(?:员工|职工|从业人员)", sentence):
-            suggestion.add({"op": "range", "field": "employees", "min": parse_number(match.group(2))}, sentence)
+            suggestion.add({"op": RANGE.name, "field": "employees", "min": parse_number(match.group(2))}, sentence)
 
     def _threshold(self, sentence: str, suggestion: Suggestion, field_name: str, subject: str, *, money: bool) -> None:
         unit = r"(亿元|万元|千万元|元)" if money else r"(人|名)"
@@ -268,11 +261,11 @@ class RuleSuggester:
             if upper == lower:
                 continue
             bound = "max" if upper else "min"
-            suggestion.add({"op": "range", "field": field_name, bound: number}, sentence)
+            suggestion.add({"op": RANGE.name, "field": field_name, bound: number}, sentence)
 
 
 def _sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text) if s.strip()]
 
 
-__all__ = ["QUALIFICATIONS", "RuleSuggester", "Suggestion", "parse_number"]
+__all__ = ["RuleSuggester", "Suggestion", "parse_number"]

@@ -11,64 +11,25 @@ conditions ``{"op": ..., "field": ..., "value"/"min"/"max": ..., "label": option
                  {"op": "industry_prefix", "value": ["C39", "I65"]}]}
     ]}
 
-``range`` and ``years_since`` bounds are inclusive (以上/以下 include the number, as in Chinese legal usage).
-YAML with the same structure is accepted as well.
+The ops and the fields they test are declared in :mod:`push_rules.rule_ops` and :mod:`push_rules.rule_fields`;
+the schema's op list and requirements are read from there. ``range`` and ``years_since`` bounds are inclusive
+(以上/以下 include the number, as in Chinese legal usage). YAML with the same structure is accepted as well.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from push_rules.enterprise_size import EnterpriseSize
 from push_rules.errors import ValidationFailed
-from push_rules.industry_codes import IndustryTable
-from push_rules.qualifications import QUALIFICATIONS, normalize_qualification
-from push_rules.regions import RegionTable
+from push_rules.rule_fields import FIELDS, normalize_value
+from push_rules.rule_ops import RULE_OPS, ops_for_field
 
 MAX_DEPTH = 8
 MAX_LEAVES = 60
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    label: str
-    ops: frozenset[str]
-    unit: str = ""
-
-
-FIELDS: dict[str, FieldSpec] = {
-    "region": FieldSpec("注册地", frozenset({"region_within", "equals", "in"})),
-    "industry": FieldSpec("所属行业", frozenset({"industry_prefix", "equals", "in"})),
-    "size": FieldSpec("企业规模", frozenset({"equals", "in"})),
-    "established_on": FieldSpec("成立日期", frozenset({"years_since"}), "年"),
-    "registered_capital": FieldSpec("注册资本", frozenset({"range"}), "万元"),
-    "employees": FieldSpec("从业人员", frozenset({"range"}), "人"),
-    "annual_revenue": FieldSpec("营业收入", frozenset({"range"}), "万元"),
-    "total_assets": FieldSpec("资产总额", frozenset({"range"}), "万元"),
-    "qualifications": FieldSpec("企业资质", frozenset({"has_qualification"})),
-}
-
-# ops whose field is implied
-IMPLIED_FIELD = {
-    "region_within": "region",
-    "industry_prefix": "industry",
-    "has_qualification": "qualifications",
-    "years_since": "established_on",
-}
-OPS = ("equals", "in", "industry_prefix", "range", "years_since", "has_qualification", "region_within")
-OP_LABELS = {
-    "equals": "等于",
-    "in": "属于其一",
-    "industry_prefix": "行业属于",
-    "range": "数值范围",
-    "years_since": "成立年限",
-    "has_qualification": "具有资质",
-    "region_within": "注册地位于",
-}
+OPS = tuple(RULE_OPS)
 
 _STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]}
 
@@ -95,10 +56,13 @@ RULE_JSON_SCHEMA: dict[str, Any] = {
             "required": ["op"],
             "additionalProperties": False,
             "allOf": [
-                {"if": {"properties": {"op": {"enum": ["equals", "in", "range"]}}}, "then": {"required": ["field"]}},
-                {"if": {"properties": {"op": {"const": "range"}}}, "then": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}},
-                {"if": {"properties": {"op": {"const": "years_since"}}}, "then": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}},
-                {"if": {"properties": {"op": {"enum": ["equals", "in", "industry_prefix", "has_qualification", "region_within"]}}}, "then": {"required": ["value"]}},
+                {"if": {"properties": {"op": {"enum": [op.name for op in RULE_OPS.values() if op.implied_field is None]}}}, "then": {"required": ["field"]}},
+                *(
+                    {"if": {"properties": {"op": {"const": op.name}}}, "then": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}}
+                    for op in RULE_OPS.values()
+                    if op.bounds
+                ),
+                {"if": {"properties": {"op": {"enum": [op.name for op in RULE_OPS.values() if not op.bounds]}}}, "then": {"required": ["value"]}},
             ],
         },
     },
@@ -125,10 +89,6 @@ class RuleValidator:
     >>> RuleValidator().validate({"op": "region_within", "value": "150100"})
     {'op': 'region_within', 'field': 'region', 'value': ['150100']}
     """
-
-    def __init__(self) -> None:
-        self.industries = IndustryTable.default()
-        self.regions = RegionTable.default()
 
     def validate(self, rule: Any) -> dict[str, Any]:
         errors: list[str] = []
@@ -184,7 +144,8 @@ class RuleValidator:
         if op not in OPS:
             errors.append(f"{path}：未知的条件类型 op“{op}”，可选：{'、'.join(OPS)}")
             return None
-        field = node.get("field", IMPLIED_FIELD.get(op))
+        rule_op = RULE_OPS[op]
+        field = node.get("field", rule_op.implied_field)
         if field is None:
             errors.append(f"{path}：条件“{op}”需要指定 field")
             return None
@@ -192,11 +153,11 @@ class RuleValidator:
             errors.append(f"{path}：规则引用了未知字段“{field}”，可用字段：{'、'.join(f'{k}（{v.label}）' for k, v in FIELDS.items())}")
             return None
         spec = FIELDS[field]
-        if op not in spec.ops:
-            errors.append(f"{path}：字段“{field}”（{spec.label}）不支持条件“{op}”，可用：{'、'.join(sorted(spec.ops))}")
+        if field not in rule_op.fields:
+            errors.append(f"{path}：字段“{field}”（{spec.label}）不支持条件“{op}”，可用：{'、'.join(sorted(ops_for_field(field)))}")
             return None
         result: dict[str, Any] = {"op": op, "field": field}
-        if op in ("range", "years_since"):
+        if rule_op.bounds:
             if "value" in node:
                 errors.append(f"{path}：条件“{op}”使用 min/max，不使用 value")
             bounds = {}
@@ -223,24 +184,18 @@ class RuleValidator:
                 values = node["value"] if isinstance(node["value"], list) else [node["value"]]
                 if not values or not all(isinstance(v, str) and v.strip() for v in values):
                     errors.append(f"{path}.value：应为非空文本或文本列表")
-                elif op == "equals" and isinstance(node["value"], list) and len(values) > 1:
-                    errors.append(f"{path}.value：equals 只接受一个值，多个值请用 in")
+                elif not rule_op.any_of and isinstance(node["value"], list) and len(values) > 1:
+                    errors.append(f"{path}.value：{op} 只接受一个值，多个值请用 in")
                 else:
                     result["value"] = [self._value(field, v.strip(), f"{path}.value", errors) for v in values]
         if "label" in node:
             result["label"] = str(node["label"])
         return result if len(errors) == before else None
 
-    def _value(self, field: str, value: str, path: str, errors: list[str]) -> str:
+    @staticmethod
+    def _value(field: str, value: str, path: str, errors: list[str]) -> str:
         try:
-            if field == "region":
-                return self.regions.validate(value).code
-            if field == "industry":
-                return self.industries.normalize(value).code
-            if field == "size":
-                return EnterpriseSize.from_str(value).value
-            if field == "qualifications":
-                return normalize_qualification(value)
+            return normalize_value(field, value)
         except ValueError as error:
             errors.append(f"{path}：{error}")
         return value
@@ -268,4 +223,4 @@ def _type_name(value: Any) -> str:
     return {dict: "对象", list: "列表", str: "文本", bool: "布尔值", int: "整数", float: "数字", type(None): "空值"}.get(type(value), type(value).__name__)
 
 
-__all__ = ["FIELDS", "OPS", "QUALIFICATIONS", "RULE_JSON_SCHEMA", "RuleValidator", "iter_leaves", "parse_rule_text"]
+__all__ = ["OPS", "RULE_JSON_SCHEMA", "RuleValidator", "iter_leaves", "leaf_negations", "parse_rule_text"]

@@ -1,7 +1,8 @@
 """Settings of the push subsystem (targeted policy push).
 
-These fields are meant to be merged into ``policykb.settings.Settings`` (prefix ``POLICYKB_PUSH_``); until then
-:class:`PushSettings` can be built directly and passed to :class:`push_rules.service.PushService`.
+They are the ``push`` group of ``policykb.settings.Settings`` (environment ``POLICYKB_PUSH__<NAME>``, e.g.
+``POLICYKB_PUSH__SMTP_HOST``), whose ``data_dir`` is copied in; tests and benchmarks build :class:`PushSettings`
+directly and pass it to :class:`push_rules.service.PushService`.
 """
 
 from __future__ import annotations

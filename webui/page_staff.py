@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ingestion.metadata_edit import DocumentNotFound, InvalidMetadata, MetadataChanges, MetadataEditor
 from ingestion.types import ValidityStatus, current_status
 from push_rules.errors import PushError
+from push_rules.rule_ops import RULE_OPS
 from push_rules.rules_schema import parse_rule_text
 from webui.feedback import get_feedback_store
 from webui.page_library import STATUSES, TAG_LABELS, Piece
@@ -94,6 +95,7 @@ async def _document_context(request: Request, doc_id: str) -> dict[str, Any] | N
         "rules": rules,
         "suggestion": suggestion,
         "rule_text": json.dumps(current_rule, ensure_ascii=False, indent=2) if current_rule else "",
+        "rule_ops": list(RULE_OPS.values()),
         "source_pieces": evidence_pieces(document.text, evidence_texts),
         "notice": NOTICES.get(request.query_params.get("notice", "")),
         "published_summary": _published_summary(request.query_params.get("pushed", "")),

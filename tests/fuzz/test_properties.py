@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from ingestion.metadata import PolicyMetadataExtractor, normalize_doc_number
 from push_rules.credit_code import CHARSET, check_character, make_credit_code, normalize_credit_code, validate_credit_code
 from push_rules.enterprise_size import EnterpriseSize
-from push_rules.matcher import ProfileColumns, match_columns
+from push_rules.matcher import match_columns
+from push_rules.profile_columns import ProfileColumns
 from push_rules.qualifications import QUALIFICATIONS
 from push_rules.regions import RegionTable
 from push_rules.rule_engine import ConditionState, Outcome, describe_condition, evaluate_profile

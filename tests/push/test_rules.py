@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 
 from push_rules.errors import ValidationFailed
-from push_rules.matcher import ProfileColumns, match_columns
+from push_rules.matcher import match_columns
+from push_rules.profile_columns import ProfileColumns
 from push_rules.qualifications import QUALIFICATIONS
 from push_rules.rule_engine import ConditionState, Outcome, evaluate_profile
 from push_rules.rules_schema import RULE_JSON_SCHEMA, RuleValidator, parse_rule_text
