@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from ingestion.metadata import PolicyMetadataExtractor, normalize_doc_number  # noqa: E402
-from ingestion.types import PolicyMetadata  # noqa: E402
+from policy.types import PolicyMetadata  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_LIBRARY = Path(os.environ.get("POLICYKB_LIBRARY", REPO.parent / "shared" / "corpus" / "library"))

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text, update  # noqa: E402
 
 from index.types import PolicyDocument  # noqa: E402
-from ingestion.types import PolicyMetadata  # noqa: E402
+from policy.types import PolicyMetadata  # noqa: E402
 from push_rules.credit_code import make_credit_code  # noqa: E402
 from push_rules.enterprise_size import EnterpriseSizeClassifier  # noqa: E402
 from push_rules.matcher import match_columns  # noqa: E402

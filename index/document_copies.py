@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.types import PolicyDocument, PolicyStore
-from ingestion.types import SourceFormat, ValidityStatus, current_status
+from policy.formats import SourceFormat
+from policy.types import ValidityStatus, current_status
 
 _SHINGLE = 8
 _SPACE = re.compile(r"\s+")

@@ -19,7 +19,7 @@ from index.document_copies import CopyDetector
 from index.embedder import PolicyEmbedder
 from index.tokenizer import PolicyTokenizer
 from index.types import ChunkHit, PolicyStore, SearchFilters
-from ingestion.types import current_status
+from policy.types import current_status
 
 
 class RetrievalMode(str, Enum):

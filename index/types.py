@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ingestion.types import PolicyMetadata, current_status
+from policy.types import PolicyMetadata, current_status
 
 
 class StoreError(RuntimeError):

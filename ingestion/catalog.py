@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.metadata import corrected_value_problems
-from ingestion.types import PolicyMetadata, ValidityStatus
+from policy.types import PolicyMetadata, ValidityStatus
 
 TEXT_FIELDS = ("title", "issuer", "doc_number", "region")
 DATE_FIELDS = ("written_date", "publish_date", "effective_date", "expiry_date")

@@ -20,7 +20,8 @@ from index.tokenizer import PolicyTokenizer
 from index.types import PolicyDocument, PolicyStore
 from ingestion.metadata import corrected_value_problems
 from ingestion.service import passage_text
-from ingestion.types import Chunk, PolicyMetadata, ValidityStatus
+from ingestion.types import Chunk
+from policy.types import PolicyMetadata, ValidityStatus
 
 EDITABLE_FIELDS = (
     "title", "issuer", "doc_number", "region", "written_date", "publish_date", "effective_date", "expiry_date", "status", "tags",

@@ -1,18 +1,10 @@
-"""Data shapes shared by the readers, the metadata extractor, the chunker and the index."""
+"""Data shapes inside ingestion: a reader's text, a refused file, and the chunker's pieces."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-from enum import Enum
+from dataclasses import dataclass
 
-
-class SourceFormat(str, Enum):
-    TXT = "txt"
-    MD = "md"
-    HTML = "html"
-    DOCX = "docx"
-    PDF = "pdf"
+from policy.formats import SourceFormat
 
 
 @dataclass(frozen=True)
@@ -38,36 +30,6 @@ class DocumentRejected(Exception):
         self.reason = reason
 
 
-class ValidityStatus(str, Enum):
-    IN_FORCE = "现行有效"
-    NOT_YET_IN_FORCE = "尚未施行"
-    EXPIRED = "已失效"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """The span of the text a metadata value was read from: ``text == source[start:end]``."""
-
-    text: str
-    start: int
-    end: int
-
-
-@dataclass
-class PolicyMetadata:
-    title: str | None = None
-    issuer: str | None = None
-    doc_number: str | None = None
-    written_date: date | None = None  # 成文日期
-    publish_date: date | None = None  # 发布日期
-    effective_date: date | None = None  # 施行日期
-    expiry_date: date | None = None  # 废止/失效日期
-    status: ValidityStatus = ValidityStatus.IN_FORCE
-    region: str | None = None  # e.g. 内蒙古自治区呼和浩特市, 广东省广州市, 北京市
-    tags: list[str] = field(default_factory=list)  # policy type slugs, see ingestion.metadata.POLICY_TAGS
-    evidence: dict[str, Evidence] = field(default_factory=dict)  # field name -> where it was read
-
-
 @dataclass(frozen=True)
 class Chunk:
     """A piece of a document's text. ``text == source[char_start:char_end]``."""
@@ -81,15 +43,3 @@ class Chunk:
     def section(self) -> str:
         """Heading path joined for display, e.g. ``第三章 扶持措施 > 第十二条``."""
         return " > ".join(self.heading_path)
-
-
-def current_status(metadata: PolicyMetadata, today: date | None = None) -> ValidityStatus:
-    """The validity of a document on ``today``, from its extracted status and dates (same rule as the SQL)."""
-    today = today or date.today()
-    if metadata.status == ValidityStatus.EXPIRED:
-        return ValidityStatus.EXPIRED
-    if metadata.expiry_date is not None and metadata.expiry_date < today:
-        return ValidityStatus.EXPIRED
-    if metadata.effective_date is not None and metadata.effective_date > today:
-        return ValidityStatus.NOT_YET_IN_FORCE
-    return ValidityStatus.IN_FORCE

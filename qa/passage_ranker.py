@@ -16,7 +16,7 @@ from haystack import Document, component
 
 from index.retrieval import HybridSearcher, RetrievalMode
 from index.types import SearchFilters
-from ingestion.metadata import Gazetteer
+from policy.gazetteer import Gazetteer
 from qa.term_weights import TermWeights
 from qa.types import Passage
 

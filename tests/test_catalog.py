@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.catalog import CatalogError, read_catalog
-from ingestion.types import PolicyMetadata, ValidityStatus
+from policy.types import PolicyMetadata, ValidityStatus
 from tests.helpers import manifest_rows
 
 

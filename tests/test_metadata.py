@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.metadata import POLICY_TAGS, Gazetteer, PolicyMetadataExtractor, normalize_doc_number
-from ingestion.types import PolicyMetadata, ValidityStatus
+from ingestion.metadata import PolicyMetadataExtractor, normalize_doc_number
+from policy.gazetteer import Gazetteer
+from policy.tags import POLICY_TAGS
+from policy.types import PolicyMetadata, ValidityStatus
 
 TODAY = date(2026, 1, 1)
 

@@ -20,7 +20,8 @@ import pytest
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from ingestion.readers import read_document
-from ingestion.types import DocumentRejected, ExtractedText, SourceFormat
+from ingestion.types import DocumentRejected, ExtractedText
+from policy.formats import SourceFormat
 
 
 def _find_corpus() -> Path | None:

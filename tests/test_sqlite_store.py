@@ -17,7 +17,7 @@ class TestSqliteStoreContract(PolicyStoreContract):
 
 
 def test_a_second_process_view_sees_writes_of_the_first(tmp_path, library, tokenizer, embedder) -> None:
-    from ingestion.types import PolicyMetadata
+    from policy.types import PolicyMetadata
 
     writer = SqlitePolicyStore(tmp_path / "index.sqlite3")
     reader = SqlitePolicyStore(tmp_path / "index.sqlite3")
@@ -33,7 +33,7 @@ def test_a_second_process_view_sees_writes_of_the_first(tmp_path, library, token
 
 
 def _real_documents(library, tokenizer, embedder, count: int) -> list:
-    from ingestion.types import PolicyMetadata
+    from policy.types import PolicyMetadata
 
     paths = sorted((library / "guangzhou").glob("*.txt"))[:count]
     return [
@@ -74,7 +74,7 @@ def test_bm25_scores_as_sqlite_fts5_does(tmp_path, library, tokenizer, embedder)
 
 def test_bm25_after_many_writes_matches_a_freshly_opened_index(tmp_path, library, tokenizer, embedder) -> None:
     """Adds, replacements and deletions made while searching (segments, masks, merges) rank as a fresh load does."""
-    from ingestion.types import PolicyMetadata
+    from policy.types import PolicyMetadata
 
     path = tmp_path / "index.sqlite3"
     store = SqlitePolicyStore(path)

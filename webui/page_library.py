@@ -15,8 +15,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from index.types import PolicyDocument, SearchFilters
-from ingestion.metadata import POLICY_TAGS
-from ingestion.types import ValidityStatus, current_status
+from policy.tags import POLICY_TAGS
+from policy.types import ValidityStatus, current_status
 from webui.pages import render
 
 router = APIRouter(include_in_schema=False)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ingestion.metadata import POLICY_TAGS
+from policy.tags import POLICY_TAGS
 from push_rules.credit_code import normalize_credit_code, validate_credit_code
 from push_rules.enterprise_size import EnterpriseSizeClassifier
 from push_rules.errors import PushError

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ingestion.metadata_edit import DocumentNotFound, InvalidMetadata, MetadataChanges, MetadataEditor
-from ingestion.types import ValidityStatus, current_status
+from policy.types import ValidityStatus, current_status
 from push_rules.errors import PushError
 from push_rules.rule_ops import RULE_OPS
 from push_rules.rules_schema import parse_rule_text

@@ -18,7 +18,8 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from ingestion.types import DocumentRejected, ExtractedText, SourceFormat
+from ingestion.types import DocumentRejected, ExtractedText
+from policy.formats import SourceFormat
 
 MAX_ZIP_ENTRIES = 2_000
 MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024

@@ -16,7 +16,8 @@ import re
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ingestion.readers.text import decode_bytes, normalize_text
-from ingestion.types import DocumentRejected, ExtractedText, SourceFormat
+from ingestion.types import DocumentRejected, ExtractedText
+from policy.formats import SourceFormat
 
 # Walk into a child while it holds at least this share of its parent's article-like text.
 DESCEND_SHARE = 0.65

@@ -35,7 +35,8 @@ from pdfminer.layout import (
 )
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
-from ingestion.types import DocumentRejected, ExtractedText, SourceFormat
+from ingestion.types import DocumentRejected, ExtractedText
+from policy.formats import SourceFormat
 
 # Share of the page height at the top and bottom where page numbers and running headers live.
 MARGIN_BAND = 0.1

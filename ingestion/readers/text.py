@@ -13,7 +13,8 @@ import unicodedata
 
 import charset_normalizer
 
-from ingestion.types import DocumentRejected, ExtractedText, SourceFormat
+from ingestion.types import DocumentRejected, ExtractedText
+from policy.formats import SourceFormat
 
 # Share of characters that must be ordinary printable text (letters, CJK, punctuation, whitespace).
 MIN_PRINTABLE_RATIO = 0.95

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from index.types import IndexedChunk, PolicyDocument, PolicyStore, SearchFilters
-from ingestion.types import PolicyMetadata, ValidityStatus
+from policy.types import PolicyMetadata, ValidityStatus
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；\n])")
 

@@ -10,7 +10,7 @@ import pytest
 import index.elasticsearch_store as elasticsearch_store
 from index.elasticsearch_mapping import chunks_mappings, documents_mappings, mapping_differences
 from index.types import IndexedChunk, PolicyDocument, SearchFilters
-from ingestion.types import PolicyMetadata, ValidityStatus
+from policy.types import PolicyMetadata, ValidityStatus
 from tests.contract.store_contract import PolicyStoreContract
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from index.types import PolicyDocument
-from ingestion.types import PolicyMetadata
+from policy.types import PolicyMetadata
 from push_rules.credit_code import make_credit_code
 from push_rules.delivery.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from push_rules.service import PushService

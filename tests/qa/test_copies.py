@@ -29,7 +29,7 @@ def test_two_versions_of_one_law_are_not_copies_though_they_share_nearly_all_the
 
     from index.sqlite_store import SqlitePolicyStore
     from index.types import PolicyDocument
-    from ingestion.types import PolicyMetadata
+    from policy.types import PolicyMetadata
 
     texts = {day: (LIBRARY / f"laws/行政法/生物安全法({day}).md").read_text(encoding="utf-8") for day in ("2020-10-17", "2024-04-26")}
     assert fingerprint_containment(*(fingerprint(text) for text in texts.values())) >= COPY_THRESHOLD

@@ -12,7 +12,7 @@ import pytest
 from index.sqlite_store import SqlitePolicyStore
 from index.types import IndexedChunk, PolicyDocument
 from ingestion.metadata_edit import InvalidMetadata, MetadataChanges, MetadataEditor
-from ingestion.types import Evidence, PolicyMetadata, ValidityStatus
+from policy.types import Evidence, PolicyMetadata, ValidityStatus
 from webui.feedback import FeedbackStore, Rating
 from webui.page_library import _outline, _pieces, highlight
 from webui.page_staff import evidence_pieces
