@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from elasticsearch import Elasticsearch
+
 MAPPING_VERSION = 1
 TOKEN_ANALYZER = "policykb_tokens"
 IK_INDEX_ANALYZER = "ik_max_word"
@@ -164,6 +166,13 @@ def chunks_mappings(layout: IndexLayout) -> dict[str, Any]:
             **_filter_fields(),
         },
     }
+
+
+def create_versioned_indices(client: Elasticsearch, layout: IndexLayout, version: int) -> None:
+    """Create ``<prefix>-documents-v<version>`` and ``<prefix>-chunks-v<version>`` with this version's mappings."""
+    settings = index_settings(layout)
+    client.indices.create(index=layout.documents_index(version), settings=settings, mappings=documents_mappings(layout))
+    client.indices.create(index=layout.chunks_index(version), settings=settings, mappings=chunks_mappings(layout))
 
 
 # Attributes that decide how a field is indexed; a difference in any of them needs a reindex.
