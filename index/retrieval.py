@@ -8,7 +8,6 @@ document's metadata (title, path, 文号, 发文机关, status …).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -19,20 +18,14 @@ from index.document_copies import CopyDetector
 from index.embedder import PolicyEmbedder
 from index.tokenizer import PolicyTokenizer
 from index.types import ChunkHit, PolicyStore, SearchFilters
+from policy.labels import LabelledEnum
 from policy.types import current_status
 
 
-class RetrievalMode(str, Enum):
+class RetrievalMode(LabelledEnum, unknown="未知的检索方式“{value}”"):
     HYBRID = "hybrid"
     BM25 = "bm25"
     DENSE = "dense"
-
-    @classmethod
-    def from_str(cls, value: str) -> "RetrievalMode":
-        try:
-            return cls(value.lower())
-        except ValueError:
-            raise ValueError(f"未知的检索方式“{value}”，可选：{', '.join(m.value for m in cls)}") from None
 
 
 def hit_to_document(hit: ChunkHit) -> Document:

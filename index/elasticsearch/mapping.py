@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from elasticsearch import Elasticsearch
+
+from policy.labels import LabelledEnum
 
 MAPPING_VERSION = 1
 TOKEN_ANALYZER = "policykb_tokens"
@@ -29,7 +30,7 @@ HEADING_BOOST = 2.0  # the embedded index weighs its title/section column 2.0 as
 _INVALID_PREFIX = re.compile(r"[\\/*?\"<>| ,#:A-Z]")
 
 
-class VectorIndexType(str, Enum):
+class VectorIndexType(LabelledEnum, unknown="未知的向量索引类型“{value}”"):
     """How Elasticsearch indexes the embeddings (``index_options.type`` of the ``dense_vector``)."""
 
     HNSW = "hnsw"  # float32 graph: exact scores, 4 bytes per dimension
@@ -37,13 +38,6 @@ class VectorIndexType(str, Enum):
     INT4_HNSW = "int4_hnsw"
     FLAT = "flat"  # brute force, exact: small indices only
     INT8_FLAT = "int8_flat"
-
-    @classmethod
-    def from_str(cls, value: str) -> "VectorIndexType":
-        try:
-            return cls(value.lower())
-        except ValueError:
-            raise ValueError(f"未知的向量索引类型“{value}”，可选：{', '.join(m.value for m in cls)}") from None
 
 
 @dataclass(frozen=True)
