@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from index.storage_errors import ensure_writable
+from policy.formats import supported_formats_text, supported_suffixes_text
 from policykb.assembly import PolicyKB, elasticsearch_config
 from policykb.cli_users import users_app
 from policykb.settings import Settings, load_settings
@@ -106,7 +107,7 @@ def _check_catalog_matches(catalog: Catalog, files: list[Path]) -> None:
         err.print(f"[yellow]元数据目录中有 {len(unmatched)} 行对应的文件不在本次入库范围内（{shown}{'……' if len(unmatched) > 3 else ''}），这些行未使用[/yellow]")
 
 
-@app.command()
+@app.command(help=f"把政策文件（{supported_formats_text()}）加入知识库。有文件失败时退出码为 1，其余文件照常入库。")
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="文件或文件夹")],
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="递归处理子文件夹")] = False,
@@ -117,7 +118,6 @@ def ingest(
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """把政策文件（PDF、DOCX、HTML、TXT、MD）加入知识库。有文件失败时退出码为 1，其余文件照常入库。"""
     from ingestion.catalog import CatalogError, read_catalog
     from ingestion.service import IngestStatus, expand_paths
 
@@ -134,7 +134,7 @@ def ingest(
     kb = PolicyKB(settings)
     files = list(expand_paths(paths, recursive))
     if not files:
-        _fail("没有找到可入库的文件（支持 .pdf .docx .html .htm .txt .md；文件夹请确认路径或加 --recursive）")
+        _fail(f"没有找到可入库的文件（支持 {supported_suffixes_text()}；文件夹请确认路径或加 --recursive）")
     if catalog is not None:
         _check_catalog_matches(catalog, files)
     labels = {
