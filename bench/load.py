@@ -63,8 +63,8 @@ class LoadReport:
 
 
 def staff_token(data_dir: Path) -> str:
-    from webui.accounts import AccountStore, Role
-    from webui.api_tokens import TokenStore
+    from accounts.tokens import TokenStore
+    from accounts.users import AccountStore, Role
 
     store = AccountStore.for_data_dir(data_dir)
     try:

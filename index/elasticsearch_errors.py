@@ -11,9 +11,9 @@ from index.types import StoreError
 
 
 class ElasticsearchStoreError(StoreError):
-    """Base class; ``status`` is the HTTP status the web app answers with."""
+    """Base class; ``status_code`` is the HTTP status the web app answers with."""
 
-    status = 503
+    status_code = 503
 
 
 class ElasticsearchUnavailable(ElasticsearchStoreError):
@@ -31,7 +31,7 @@ class IndexMissingError(ElasticsearchStoreError):
 class MappingConflictError(ElasticsearchStoreError):
     """A write the index mapping refuses (e.g. another embedding size): retrying does not help."""
 
-    status = 500
+    status_code = 500
 
 
 class BulkWriteError(ElasticsearchStoreError):

@@ -26,7 +26,7 @@ class DataDirectoryUnwritable(StoreError):
     def __init__(self, message: str, *, full: bool) -> None:
         super().__init__(message)
         self.full = full
-        self.status = 507 if full else 503
+        self.status_code = 507 if full else 503
 
 
 def disk_full(location: Path) -> DataDirectoryUnwritable:

@@ -12,13 +12,14 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from policy.errors import PolicyKBError
 from policy.types import PolicyMetadata, current_status
 
 
-class StoreError(RuntimeError):
-    """The index backend failed. The message is for a person (Chinese); ``status`` is the HTTP status to answer with."""
+class StoreError(PolicyKBError):
+    """The index backend failed. The message is for a person (Chinese); ``status_code`` is the HTTP status to answer with."""
 
-    status = 503
+    status_code = 503
 
 
 @dataclass(frozen=True)

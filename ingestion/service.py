@@ -22,7 +22,8 @@ from ingestion.chunker import PolicyChunker
 from ingestion.metadata import PolicyMetadataExtractor
 from ingestion.readers import read_document
 from ingestion.types import Chunk, DocumentRejected
-from policy.formats import SUPPORTED_SUFFIXES
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf"})
 
 
 class IngestStatus(str, Enum):

@@ -14,10 +14,10 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from accounts.audit import AuditLog
+from accounts.tokens import TokenStore
+from accounts.users import AccountError, AccountStore, Role
 from policykb.settings import load_settings
-from webui.accounts import AccountError, AccountStore, Role
-from webui.api_tokens import TokenStore
-from webui.audit import AuditLog
 
 users_app = typer.Typer(help="账号与 API 令牌：创建用户（含首个管理员）、列出、停用、签发与吊销令牌", no_args_is_help=True)
 

@@ -1,8 +1,9 @@
 """HTTP API of the push subsystem: ``build_push_router(service)`` returns a prefix-free APIRouter.
 
 Request bodies are read as JSON objects and validated by the pydantic models of :mod:`push_rules.profile`
-and below, so every rejection is an HTTP 422 whose ``detail`` is Chinese (and ``errors`` lists each problem);
-missing things are 404 with a Chinese ``detail``.
+and below. Endpoints raise :class:`push_rules.errors.PushError`; the app that includes the router renders it
+(:mod:`webui.errors`), so every rejection is an HTTP 422 whose ``detail`` is Chinese (and ``errors`` lists each
+problem), and missing things are 404 with a Chinese ``detail``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from push_rules.errors import PushError, ValidationFailed
+from push_rules.errors import ValidationFailed
 from push_rules.profile import EnterpriseInput
 from push_rules.rules_schema import RULE_JSON_SCHEMA, parse_rule_text
 from push_rules.service import PushService
@@ -71,55 +72,41 @@ def _errors(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": PushErrorBody, "description": _ERROR_DESCRIPTIONS[code]} for code in status_codes}
 
 
-def _error(error: PushError) -> JSONResponse:
-    content: dict[str, Any] = {"detail": error.detail}
-    if isinstance(error, ValidationFailed):
-        content["errors"] = error.errors
-    return JSONResponse(status_code=error.status_code, content=content)
-
-
-async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return await run_in_threadpool(fn, *args, **kwargs)
-    except PushError as error:
-        return _error(error)
-
-
 def build_push_router(service: PushService) -> APIRouter:
     router = APIRouter(tags=["push"], default_response_class=JSONResponse)
 
     @router.get("/api/enterprises", responses=_errors(422))
     async def list_enterprises(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Any:
-        return await _call(service.list_enterprises, limit, offset)
+        return await run_in_threadpool(service.list_enterprises, limit, offset)
 
     @router.post("/api/enterprises", status_code=201, responses=_errors(400, 422), openapi_extra=_json_body(EnterpriseInput))
     async def create_enterprise(payload: Any = Body(...)) -> Any:
-        return await _call(service.create_enterprise, payload if isinstance(payload, dict) else [])
+        return await run_in_threadpool(service.create_enterprise, payload if isinstance(payload, dict) else [])
 
     @router.get("/api/enterprises/{enterprise_id}", responses=_errors(404, 422))
     async def get_enterprise(enterprise_id: PathId) -> Any:
-        return await _call(service.get_enterprise, enterprise_id)
+        return await run_in_threadpool(service.get_enterprise, enterprise_id)
 
     @router.put("/api/enterprises/{enterprise_id}", responses=_errors(400, 404, 422), openapi_extra=_json_body(EnterpriseInput))
     async def replace_enterprise(enterprise_id: PathId, payload: Any = Body(...)) -> Any:
-        return await _call(service.update_enterprise, enterprise_id, payload if isinstance(payload, dict) else [])
+        return await run_in_threadpool(service.update_enterprise, enterprise_id, payload if isinstance(payload, dict) else [])
 
     @router.patch("/api/enterprises/{enterprise_id}", responses=_errors(400, 404, 422))
     async def patch_enterprise(enterprise_id: PathId, payload: Any = Body(...)) -> Any:
-        return await _call(service.update_enterprise, enterprise_id, payload if isinstance(payload, dict) else [], partial=True)
+        return await run_in_threadpool(service.update_enterprise, enterprise_id, payload if isinstance(payload, dict) else [], partial=True)
 
     @router.delete("/api/enterprises/{enterprise_id}", status_code=204, responses=_errors(404, 422))
     async def delete_enterprise(enterprise_id: PathId) -> Response:
-        result = await _call(service.delete_enterprise, enterprise_id)
-        return result if isinstance(result, JSONResponse) else Response(status_code=204)
+        await run_in_threadpool(service.delete_enterprise, enterprise_id)
+        return Response(status_code=204)
 
     @router.get("/api/enterprises/{enterprise_id}/matches", responses=_errors(404, 422))
     async def enterprise_matches(enterprise_id: PathId) -> Any:
-        return await _call(service.enterprise_matches, enterprise_id)
+        return await run_in_threadpool(service.enterprise_matches, enterprise_id)
 
     @router.get("/api/subscriptions", responses=_errors(404, 422))
     async def list_subscriptions(enterprise_id: QueryId) -> Any:
-        return await _call(service.list_subscriptions, enterprise_id)
+        return await run_in_threadpool(service.list_subscriptions, enterprise_id)
 
     @router.post("/api/subscriptions", status_code=201, responses=_errors(400, 404, 422), openapi_extra=_json_body(SubscriptionInput))
     async def add_subscription(payload: Any = Body(...)) -> Any:
@@ -127,16 +114,16 @@ def build_push_router(service: PushService) -> APIRouter:
             data = parse_model(SubscriptionInput, payload)
             return service.add_subscription(data.enterprise_id, data.kind, data.value)
 
-        return await _call(run)
+        return await run_in_threadpool(run)
 
     @router.delete("/api/subscriptions/{subscription_id}", status_code=204, responses=_errors(404, 422))
     async def delete_subscription(subscription_id: PathId) -> Response:
-        result = await _call(service.delete_subscription, subscription_id)
-        return result if isinstance(result, JSONResponse) else Response(status_code=204)
+        await run_in_threadpool(service.delete_subscription, subscription_id)
+        return Response(status_code=204)
 
     @router.get("/api/inbox", responses=_errors(404, 422))
     async def inbox(enterprise_id: QueryId, unread: bool = False, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Any:
-        return await _call(service.inbox, enterprise_id, unread_only=unread, limit=limit, offset=offset)
+        return await run_in_threadpool(service.inbox, enterprise_id, unread_only=unread, limit=limit, offset=offset)
 
     @router.post("/api/inbox/{message_id}/read", responses=_errors(400, 404, 422))
     async def mark_read(message_id: PathId, payload: Any = Body(default_factory=dict)) -> Any:
@@ -145,7 +132,7 @@ def build_push_router(service: PushService) -> APIRouter:
             service.mark_read(message_id, data.read)
             return {"id": message_id, "read": data.read}
 
-        return await _call(run)
+        return await run_in_threadpool(run)
 
     @router.get("/api/rules/schema")
     async def rule_schema() -> Any:
@@ -153,11 +140,11 @@ def build_push_router(service: PushService) -> APIRouter:
 
     @router.get("/api/policies/{policy_id}/rules", responses=_errors(404, 422))
     async def get_rules(policy_id: str) -> Any:
-        return await _call(service.get_rules, policy_id)
+        return await run_in_threadpool(service.get_rules, policy_id)
 
     @router.post("/api/policies/{policy_id}/rules/suggest", responses=_errors(404, 422))
     async def suggest_rules(policy_id: str) -> Any:
-        return await _call(service.suggest_rules, policy_id)
+        return await run_in_threadpool(service.suggest_rules, policy_id)
 
     @router.put("/api/policies/{policy_id}/rules", responses=_errors(400, 404, 422), openapi_extra=_json_body(RulesInput))
     async def save_rules(policy_id: str, payload: Any = Body(...)) -> Any:
@@ -168,16 +155,14 @@ def build_push_router(service: PushService) -> APIRouter:
             rule = data.rules if data.rules is not None else parse_rule_text(data.rules_yaml or "")
             return service.save_rules(policy_id, rule)
 
-        return await _call(run)
+        return await run_in_threadpool(run)
 
     @router.post("/api/policies/{policy_id}/publish", responses=_errors(404, 422))
     async def publish(policy_id: str) -> Any:
-        result = await _call(service.publish, policy_id)
-        return result if isinstance(result, JSONResponse) else result.as_dict()
+        return (await run_in_threadpool(service.publish, policy_id)).as_dict()
 
     @router.post("/api/policies/{policy_id}/match", responses=_errors(404, 422))
     async def match(policy_id: str) -> Any:
-        result = await _call(service.match_policy, policy_id)
-        return result if isinstance(result, JSONResponse) else result.as_dict()
+        return (await run_in_threadpool(service.match_policy, policy_id)).as_dict()
 
     return router

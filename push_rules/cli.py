@@ -1,4 +1,4 @@
-"""``policykb push …`` commands and the delivery worker loop (``policykb worker`` and the app's startup).
+"""``policykb push …`` commands.
 
 The main CLI mounts :data:`push_app` with ``app.add_typer(push_app, name="push")`` after setting
 :data:`service_factory` to a function that builds the :class:`PushService` from the one settings object.
@@ -6,7 +6,6 @@ The main CLI mounts :data:`push_app` with ``app.add_typer(push_app, name="push")
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
@@ -14,8 +13,7 @@ import typer
 
 from push_rules.errors import PushError
 from push_rules.service import PushService
-
-log = logging.getLogger(__name__)
+from push_rules.worker import run_worker
 
 push_app = typer.Typer(help="政策精准推送：匹配与投递。", no_args_is_help=True)
 
@@ -81,22 +79,3 @@ def deliver_command(
         typer.echo(f"本轮投递成功 {total} 条；发件箱状态：{service.outbox_summary()}")
     finally:
         service.close()
-
-
-def run_worker(service: PushService, stop_event: threading.Event) -> None:
-    """Deliver due outbox entries until ``stop_event`` is set; sleeps ``worker_poll_seconds`` when idle.
-
-    Start it in a thread at app startup (and set the event at shutdown), or run it as ``policykb worker``.
-    """
-    poll = service.settings.worker_poll_seconds
-    log.info("push delivery worker started")
-    while not stop_event.is_set():
-        try:
-            stats = service.deliver_due()
-        except Exception:  # the worker must outlive one bad pass (database briefly locked, etc.)
-            log.exception("push delivery pass failed")
-            stop_event.wait(poll)
-            continue
-        if stats.delivered + stats.failed == 0:
-            stop_event.wait(poll)
-    log.info("push delivery worker stopped")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
 
-class PushError(Exception):
-    """Base class: ``detail`` is a Chinese sentence a person can act on."""
+from policy.errors import PolicyKBError
 
-    status_code = 400
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+class PushError(PolicyKBError):
+    """Base class: ``message`` is a Chinese sentence a person can act on."""
 
 
 class ValidationFailed(PushError):
@@ -21,6 +19,9 @@ class ValidationFailed(PushError):
     def __init__(self, errors: list[str] | str) -> None:
         self.errors = [errors] if isinstance(errors, str) else list(errors)
         super().__init__("；".join(self.errors))
+
+    def as_json(self) -> dict[str, Any]:
+        return {**super().as_json(), "errors": self.errors}
 
 
 class NotFound(PushError):

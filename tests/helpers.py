@@ -92,8 +92,8 @@ class RunningServer:
 
 def create_account(data_dir: Path, username: str, role: str, password: str, enterprise_id: int | None = None) -> str:
     """Create a user in ``data_dir`` (before or while the server runs) and return an API token for it."""
-    from webui.accounts import AccountStore, Role
-    from webui.api_tokens import TokenStore
+    from accounts.tokens import TokenStore
+    from accounts.users import AccountStore, Role
 
     store = AccountStore.for_data_dir(data_dir)
     try:

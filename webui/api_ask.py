@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -13,37 +12,19 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from index.types import SearchFilters
 from policykb.assembly import PolicyKB
 from qa.pipeline import QuestionRejected
 from webui.dependencies import get_kb
 from webui.errors import InvalidInput, error_responses
+from webui.search_filters import SearchFilterInput, filter_query
 
 router = APIRouter(tags=["ask"])
-
-_STATUSES = ("现行有效", "尚未施行", "已失效")
-
-
-class AskFilters(BaseModel):
-    region: str | None = Field(None, description="地区（前缀匹配），如 广东省广州市")
-    issuer: str | None = Field(None, description="发文机关（包含匹配）")
-    status: str | None = Field(None, description="现行有效 / 尚未施行 / 已失效")
-    tag: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-
-    def to_search_filters(self) -> SearchFilters:
-        if self.status and self.status not in _STATUSES:
-            raise InvalidInput("状态只能是：现行有效、尚未施行、已失效")
-        return SearchFilters(
-            region=self.region, issuer=self.issuer, status=self.status, tag=self.tag, date_from=self.date_from, date_to=self.date_to
-        )
 
 
 class AskRequest(BaseModel):
     question: str = Field(description="问题，如“创业担保贷款额度是多少？”")
     conversation_id: str | None = Field(None, description="多轮对话 ID（上一次答复返回的）；未知的 ID 会开始新对话")
-    filters: AskFilters | None = None
+    filters: SearchFilterInput | None = None
 
 
 # One Server-Sent Event of /api/ask/stream, as OpenAPI 3.1 describes the items of a text/event-stream.
@@ -88,14 +69,8 @@ async def ask_stream(
     kb: Annotated[PolicyKB, Depends(get_kb)],
     question: Annotated[str, Query(description="问题")],
     conversation_id: Annotated[str | None, Query(description="多轮对话 ID")] = None,
-    region: str | None = None,
-    issuer: str | None = None,
-    status: Annotated[str | None, Query(description="现行有效 / 尚未施行 / 已失效")] = None,
-    tag: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    filters: Annotated[SearchFilterInput, Depends(filter_query)] = SearchFilterInput(),
 ) -> StreamingResponse:
-    filters = AskFilters(region=region, issuer=issuer, status=status, tag=tag, date_from=date_from, date_to=date_to)
     search_filters = filters.to_search_filters()
     events = kb.answerer.ask_stream(question, conversation_id, search_filters)
     try:

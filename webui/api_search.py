@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
 from index.retrieval import RetrievalMode
-from index.types import SearchFilters
 from policykb.assembly import PolicyKB
 from webui.dependencies import get_kb
 from webui.errors import InvalidInput, error_responses
+from webui.search_filters import SearchFilterInput, filter_query
 
 router = APIRouter(tags=["search"])
 
@@ -26,21 +25,14 @@ async def search(
     q: Annotated[str, Query(description="检索内容")],
     top_k: Annotated[int | None, Query(ge=1, le=100)] = None,
     mode: Annotated[RetrievalMode, Query(description="hybrid / bm25 / dense")] = RetrievalMode.HYBRID,
-    region: str | None = None,
-    issuer: str | None = None,
-    status: Annotated[str | None, Query(description="现行有效 / 尚未施行 / 已失效")] = None,
-    tag: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    filter_input: Annotated[SearchFilterInput, Depends(filter_query)] = SearchFilterInput(),
 ) -> dict[str, Any]:
     query = q.strip()
     if not query:
         raise InvalidInput("检索内容不能为空")
     if len(query) > MAX_QUERY_CHARS:
         raise InvalidInput(f"检索内容过长（{len(query)} 字），请控制在 {MAX_QUERY_CHARS} 字以内")
-    if status and status not in ("现行有效", "尚未施行", "已失效"):
-        raise InvalidInput("状态只能是：现行有效、尚未施行、已失效")
-    filters = SearchFilters(region=region, issuer=issuer, status=status, tag=tag, date_from=date_from, date_to=date_to)
+    filters = filter_input.to_search_filters()
     hits = await run_in_threadpool(
         kb.searcher.search, query, top_k=top_k or kb.settings.default_top_k, filters=filters, mode=mode
     )

@@ -2,7 +2,7 @@
 
 Routes: ``GET /api/users``, ``POST /api/users``, ``POST /api/users/{username}/disable`` | ``/enable`` |
 ``/password`` | ``/role`` | ``/revoke-tokens``. The rules (enterprise must exist, password length, no self- or
-last-admin lock-out) live in :class:`webui.user_admin.UserAdministration`; every change is audited by
+last-admin lock-out) live in :class:`accounts.administration.UserAdministration`; every change is audited by
 :class:`webui.audit.AuditMiddleware` (never with a password).
 """
 
@@ -15,12 +15,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from accounts.administration import MAX_USERNAME_CHARS, UserAdminError, UserAdministration, printable
+from accounts.users import MIN_PASSWORD_CHARS
 from push_rules.errors import NotFound as EnterpriseNotFound
-from webui.accounts import MIN_PASSWORD_CHARS
 from webui.admin_access import Admin, AdminAction
 from webui.audit import note
-from webui.errors import ApiError, ErrorBody, error_responses
-from webui.user_admin import MAX_USERNAME_CHARS, UserAdminError, UserAdministration, printable
+from webui.errors import ErrorBody, error_responses
 
 T = TypeVar("T")
 MAX_ENTERPRISE_ID = 2_147_483_647
@@ -96,9 +96,7 @@ async def _change(request: Request, target: str, action: Callable[[], T], detail
         result = await run_in_threadpool(action)
     except UserAdminError as error:
         note(request, target, f"未执行：{error.message}")
-        refused = ApiError(error.message)
-        refused.status_code = error.status_code
-        raise refused from None
+        raise
     note(request, target, detail(result) if detail else None)
     return result
 

@@ -1,28 +1,50 @@
-"""The FastAPI application: all routes are listed here, in one place."""
+"""Where the web app is assembled: its stores, its middleware, its error handlers and every router, in order.
+
+Each route lives in the module of its page or API; :data:`ROUTERS` lists every one of those modules' routers, and
+:func:`create_app` includes them (and the push API, guarded by :func:`webui.push_access.authorize_push`) in that order.
+"""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
+from accounts.audit import AuditLog
+from accounts.sessions import SessionSigner
+from accounts.tokens import TokenStore
+from accounts.users import AccountStore
 from policykb.assembly import PolicyKB
-from push_rules.api import build_push_router
-from push_rules.cli import run_worker
 from policykb.settings import Settings
-from webui import api_ask, api_documents, api_search, api_tokens, api_users, audit, feedback, page_admin, page_ask, page_library, page_portal, page_staff, pages, roles
-from webui.audit import AuditLog, AuditMiddleware
+from push_rules.api import build_push_router
+from webui import api_ask, api_documents, api_search, api_tokens, api_users, audit, feedback, page_admin, page_ask, page_library, page_login, page_portal, page_staff
+from webui.audit import AuditMiddleware
 from webui.csrf import CsrfMiddleware
+from webui.errors import error_responses, install_error_handlers
+from webui.paths import STATIC_DIR
 from webui.push_access import authorize_push
 from webui.rate_limit import TOO_MANY_LOGINS, AskRateLimitMiddleware, TokenBucketLimiter
 from webui.security_headers import SecurityHeadersMiddleware
-from webui.errors import error_responses, install_error_handlers
-from webui.paths import STATIC_DIR
+
+ROUTERS: tuple[APIRouter, ...] = (
+    api_ask.router,
+    api_search.router,
+    api_documents.router,
+    page_ask.router,
+    page_library.router,
+    page_staff.router,
+    page_portal.router,
+    page_login.router,
+    api_tokens.router,
+    audit.router,
+    api_users.router,
+    page_admin.router,
+    feedback.router,
+)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -34,12 +56,9 @@ def create_app(settings: Settings) -> FastAPI:
         await run_in_threadpool(kb.embedder.warm_up)
         await run_in_threadpool(kb.answerer.warm_up)
         # Push delivery runs beside the requests, never inside one.
-        stop_delivery = threading.Event()
-        worker = threading.Thread(target=run_worker, args=(kb.push, stop_delivery), name="push-delivery", daemon=True)
-        worker.start()
+        delivery = kb.start_push_delivery()
         yield
-        stop_delivery.set()
-        worker.join(timeout=30)
+        delivery.stop()
         kb.close()
 
     app = FastAPI(
@@ -49,18 +68,20 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.kb = kb
-    roles.install_accounts(app, settings.data_dir)
+    app.state.accounts = AccountStore.for_data_dir(settings.data_dir)
+    app.state.tokens = TokenStore(app.state.accounts)
+    app.state.sessions = SessionSigner.for_data_dir(settings.data_dir)
     app.state.audit = AuditLog.for_data_dir(settings.data_dir)
     app.state.rate_limits = {
         "ask": TokenBucketLimiter(settings.rate_limit_ask_per_minute),
         "login": TokenBucketLimiter(settings.rate_limit_login_per_minute, TOO_MANY_LOGINS),
     }
     install_error_handlers(app)
-    roles.install_access_handler(app)
     # Last added runs first: headers wrap everything, even a 429 or an error page.
     app.add_middleware(AuditMiddleware)
     app.add_middleware(CsrfMiddleware)
     app.add_middleware(AskRateLimitMiddleware, limiter=app.state.rate_limits["ask"])
+    # Body limits (and the staff check of uploads) before anything reads a body, even an over-limit question.
     app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/healthz", tags=["ops"], summary="健康检查")
@@ -72,20 +93,8 @@ def create_app(settings: Settings) -> FastAPI:
             "chunks": kb.store.count_chunks(),
         }
 
-    app.include_router(api_ask.router)
-    app.include_router(api_search.router)
-    app.include_router(api_documents.router)
-    app.include_router(pages.router)
-    app.include_router(page_ask.router)
-    app.include_router(page_library.router)
-    app.include_router(page_staff.router)
-    app.include_router(page_portal.router)
-    app.include_router(roles.router)
-    app.include_router(api_tokens.router)
-    app.include_router(audit.router)
-    app.include_router(api_users.router)
-    app.include_router(page_admin.router)
-    app.include_router(feedback.router)
+    for router in ROUTERS:
+        app.include_router(router)
     # Who may call which push endpoint is the web app's concern, and so are its 401 and 403 answers.
     app.include_router(build_push_router(kb.push), dependencies=[Depends(authorize_push)], responses=error_responses(401, 403))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

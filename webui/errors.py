@@ -1,4 +1,9 @@
-"""Errors that carry their HTTP status and a Chinese message, and the handlers that turn them into JSON."""
+"""The web app's errors and the one module that renders every error: JSON for the API, the HTML page for pages.
+
+Any :class:`policy.errors.PolicyKBError` (this module's :class:`ApiError`, the push subsystem's ``PushError``, the
+index's ``StoreError``, the accounts' errors…) answers with its ``status_code`` and ``as_json()`` body;
+:class:`webui.roles.AccessDenied` on a page shows the Chinese 401/403 page instead.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from index.storage_errors import classify_write_error
-from index.types import StoreError
+from policy.errors import PolicyKBError
+from webui.rendering import render
+from webui.roles import AccessDenied
 
 
 class ErrorBody(BaseModel):
@@ -47,12 +54,8 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
-class ApiError(Exception):
-    status_code = 400
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+class ApiError(PolicyKBError):
+    """A request the API refuses: 400 unless a subclass says otherwise."""
 
 
 class NotFound(ApiError):
@@ -96,13 +99,15 @@ def _validation_message(error: RequestValidationError) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+    @app.exception_handler(PolicyKBError)
+    async def policykb_error(_: Request, error: PolicyKBError) -> JSONResponse:
+        return JSONResponse(error.as_json(), status_code=error.status_code)
 
-    @app.exception_handler(StoreError)
-    async def store_error(_: Request, error: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=error.status)
+    @app.exception_handler(AccessDenied)
+    async def access_denied(request: Request, error: AccessDenied) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(error.as_json(), status_code=error.status_code)
+        return render(request, "denied.html", {"message": error.message}, status_code=error.status_code)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -124,4 +129,4 @@ def install_error_handlers(app: FastAPI) -> None:
         clear = classify_write_error(getattr(error, "orig", None) or error, request.app.state.kb.settings.data_dir)
         if clear is None:
             raise error
-        return JSONResponse({"detail": str(clear)}, status_code=clear.status)
+        return JSONResponse(clear.as_json(), status_code=clear.status_code)

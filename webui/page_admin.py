@@ -18,15 +18,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from accounts.administration import ASSIGNABLE_ROLES, UserAdminError, UserAdministration
+from accounts.users import MIN_PASSWORD_CHARS
 from push_rules.errors import NotFound as EnterpriseNotFound
 from webui.admin_access import Admin, AdminAction
 from webui.api_users import Administration
 from webui.audit import note
-from webui.accounts import MIN_PASSWORD_CHARS
-from webui.pages import render
+from webui.rendering import render
 from webui.roles import require_admin
 from webui.settings_view import settings_rows
-from webui.user_admin import ASSIGNABLE_ROLES, UserAdminError, UserAdministration
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_admin)])
 

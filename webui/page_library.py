@@ -16,12 +16,12 @@ from fastapi.responses import HTMLResponse
 
 from index.types import PolicyDocument, SearchFilters
 from policy.tags import POLICY_TAGS
-from policy.types import ValidityStatus, current_status
-from webui.pages import render
+from policy.types import current_status
+from webui.rendering import render
+from webui.search_filters import STATUSES, UNKNOWN_STATUS
 
 router = APIRouter(include_in_schema=False)
 
-STATUSES = [status.value for status in ValidityStatus]
 TAG_LABELS = {slug: label for slug, (label, _keywords) in POLICY_TAGS.items()}
 MAX_QUERY_CHARS = 500
 HITS_PER_DOCUMENT = 3
@@ -97,7 +97,7 @@ async def library(
     if len(query) > MAX_QUERY_CHARS:
         errors.append(f"检索内容过长（{len(query)} 字），请控制在 {MAX_QUERY_CHARS} 字以内")
     if status and status not in STATUSES:
-        errors.append("状态只能是：" + "、".join(STATUSES))
+        errors.append(UNKNOWN_STATUS)
     if tag and tag not in TAG_LABELS:
         errors.append("未知的政策类型")
     filters = SearchFilters(

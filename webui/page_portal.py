@@ -25,7 +25,7 @@ from push_rules.qualifications import QUALIFICATIONS
 from push_rules.regions import RegionTable
 from push_rules.subscriptions import SubscriptionKind
 from push_rules.validation import FIELD_LABELS
-from webui.pages import render
+from webui.rendering import render
 from webui.roles import Identity, remember, require_enterprise
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_enterprise)])
@@ -165,7 +165,7 @@ async def save_profile(request: Request, identity: Enterprise) -> Response:
             data.update({k: existing[k] for k in ("webhook_url",) if existing.get(k)})
             saved = await run_in_threadpool(push.update_enterprise, existing["id"], data)
     except PushError as error:
-        messages = getattr(error, "errors", None) or [error.detail]
+        messages = getattr(error, "errors", None) or [error.message]
         shown = {**data, "id": existing["id"] if existing else None, "interest_keywords": data.get("interest_keywords", [])}
         return render(request, "portal/profile.html", _profile_context(request, shown, _field_errors(messages), None), status_code=error.status_code)
     response = RedirectResponse("/portal/profile?notice=saved", status_code=303)
@@ -238,7 +238,7 @@ async def add_subscription(request: Request, identity: Enterprise) -> Response:
         await run_in_threadpool(push.add_subscription, profile["id"], kind, value)
     except PushError as error:
         subs = await run_in_threadpool(push.list_subscriptions, profile["id"])
-        context = {"subscriptions": subs, "kinds": SubscriptionKind, "error": error.detail, "topics": TOPIC_LABELS, "profile": profile}
+        context = {"subscriptions": subs, "kinds": SubscriptionKind, "error": error.message, "topics": TOPIC_LABELS, "profile": profile}
         return render(request, "portal/subscriptions.html", context, status_code=error.status_code)
     return RedirectResponse("/portal/subscriptions", status_code=303)
 

@@ -16,15 +16,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ingestion.metadata_edit import DocumentNotFound, InvalidMetadata, MetadataChanges, MetadataEditor
-from policy.formats import supported_formats_text, supported_suffixes_text
 from policy.types import ValidityStatus, current_status
 from push_rules.errors import PushError
 from push_rules.rule_ops import RULE_OPS
 from push_rules.rules_schema import parse_rule_text
 from webui.feedback import get_feedback_store
-from webui.page_library import STATUSES, TAG_LABELS, Piece
-from webui.pages import render
+from webui.page_library import TAG_LABELS, Piece
+from webui.rendering import render
 from webui.roles import Identity, require_staff
+from webui.search_filters import STATUSES
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_staff)])
 Staff = Annotated[Identity, Depends(require_staff)]
@@ -72,8 +72,6 @@ async def console(request: Request) -> HTMLResponse:
         "statuses": {d.doc_id: current_status(d.metadata).value for d in documents},
         "feedback_counts": counts,
         "max_upload_mb": kb.settings.max_upload_mb,
-        "upload_formats": supported_formats_text(),
-        "upload_accept": supported_suffixes_text(","),
     }
     return render(request, "staff/console.html", context)
 
@@ -186,7 +184,7 @@ async def _push_failed(request: Request, doc_id: str, error: PushError, rule_tex
     context = await _document_context(request, doc_id)
     if context is None:
         return _not_found(request, doc_id)
-    context["errors"] = getattr(error, "errors", None) or [error.detail]
+    context["errors"] = getattr(error, "errors", None) or [error.message]
     if rule_text is not None:
         context["rule_text"] = rule_text
     return render(request, "staff/document.html", context, status_code=error.status_code)

@@ -11,9 +11,9 @@ import signal
 import sys
 import threading
 
-from push_rules.cli import run_worker
 from push_rules.service import PushService
 from push_rules.settings import PushSettings
+from push_rules.worker import run_worker
 from tests.push.conftest import DocumentLibrary, corpus_document, shared_tokenize
 
 

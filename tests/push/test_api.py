@@ -10,12 +10,14 @@ from push_rules.api import build_push_router
 from push_rules.service import PushService
 from tests.push.conftest import DocumentLibrary, corpus_document, enterprise_payload
 from tests.push.test_service import SME_RULE, TIELING_SME
+from webui.errors import install_error_handlers
 
 
 @pytest.fixture()
 def client(service: PushService, library: DocumentLibrary) -> TestClient:
     library.add(corpus_document(TIELING_SME, "sme-2020", title="支持中小企业发展政策措施", region="内蒙古自治区呼和浩特市"))
     app = FastAPI()
+    install_error_handlers(app)
     app.include_router(build_push_router(service))
     return TestClient(app)
 

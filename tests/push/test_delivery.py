@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from push_rules.cli import run_worker
 from push_rules.delivery.webhook import SIGNATURE_HEADER
 from push_rules.models import DeliveryAttempt, InboxMessage, OutboxEntry, PushRecord
 from push_rules.service import PushService
+from push_rules.worker import run_worker
 from tests.push.conftest import WEBHOOK_SECRET, DocumentLibrary, SmtpServer, WebhookReceiver, corpus_document, enterprise_payload
 from tests.push.test_service import SME_RULE, TIELING_SME
 

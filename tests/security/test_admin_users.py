@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from accounts.administration import UserAdminError, UserAdministration, UserConflict
+from accounts.users import AccountStore, Role
 from tests.conftest import MODEL_DIR
 from tests.helpers import RunningServer, cli_env, create_account, login
 from tests.security.conftest import PASSWORD
-from webui.accounts import AccountStore, Role
 from webui.settings_view import SECRET_SET, SECRET_UNSET, settings_rows
-from webui.user_admin import UserAdminError, UserAdministration, UserConflict
 
 ROLES = (None, "ent_a", "staff", "admin")  # None: anonymous
 NEW_PASSWORD = "t7-brand-new-password"

@@ -104,7 +104,7 @@ def test_a_new_enterprise_user_is_linked_to_the_profile_it_creates(secure) -> No
         saved = client.post("/portal/profile", data=form, follow_redirects=False)
         assert saved.status_code == 303, saved.text
         assert "丙公司" in client.get("/portal/profile").text
-    from webui.accounts import AccountStore
+    from accounts.users import AccountStore
 
     store = AccountStore.for_data_dir(secure.data_dir)
     enterprise_id = store.get_by_username("newcomer").enterprise_id

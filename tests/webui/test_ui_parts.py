@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from accounts.sessions import SessionSigner
+from accounts.users import Role
 from index.sqlite_store import SqlitePolicyStore
 from index.types import IndexedChunk, PolicyDocument
 from ingestion.metadata_edit import InvalidMetadata, MetadataChanges, MetadataEditor
@@ -16,19 +18,19 @@ from policy.types import Evidence, PolicyMetadata, ValidityStatus
 from webui.feedback import FeedbackStore, Rating
 from webui.page_library import _outline, _pieces, highlight
 from webui.page_staff import evidence_pieces
-from webui.roles import CookieSigner, Identity, Role
+from webui.roles import Identity
 
 TEXT = "第一章 总则\n第一条 为了支持个体工商户发展，制定本条例。\n第二条 个体工商户可以申请创业担保贷款。"
 
 
 def test_session_cookie_round_trips_expires_and_rejects_tampering(tmp_path: Path) -> None:
-    signer = CookieSigner.for_data_dir(tmp_path)
+    signer = SessionSigner.for_data_dir(tmp_path)
     value = signer.dumps(7)
     assert signer.loads(value, max_age_seconds=3600) == 7
     assert signer.loads(signer.dumps(7, issued_at=time.time() - 7200), max_age_seconds=3600) is None  # expired
-    assert signer.loads(CookieSigner(b"another secret").dumps(1), max_age_seconds=3600) is None
+    assert signer.loads(SessionSigner(b"another secret").dumps(1), max_age_seconds=3600) is None
     assert signer.loads("garbage", max_age_seconds=3600) is None
-    assert CookieSigner.for_data_dir(tmp_path).loads(value, max_age_seconds=3600) == 7  # the secret survives a restart
+    assert SessionSigner.for_data_dir(tmp_path).loads(value, max_age_seconds=3600) == 7  # the secret survives a restart
     assert (tmp_path / "session_secret").stat().st_mode & 0o077 == 0
 
 

@@ -1,7 +1,7 @@
 """User accounts: username, argon2 password hash, role, and the enterprise an enterprise user belongs to.
 
 Stored in ``<data_dir>/accounts.sqlite3`` (table ``users``); API tokens live in the same file (see
-:mod:`webui.api_tokens`). The plain password is never stored or logged: only its argon2id hash.
+:mod:`accounts.tokens`). The plain password is never stored or logged: only its argon2id hash.
 
 Usage::
 
@@ -21,6 +21,8 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from policy.errors import PolicyKBError
 
 MIN_PASSWORD_CHARS = 8
 
@@ -64,8 +66,10 @@ class Role(str, Enum):
             raise AccountError(f"未知角色“{value}”，可选：{valid}") from None
 
 
-class AccountError(ValueError):
+class AccountError(PolicyKBError):
     """A user that cannot be created or changed as asked; the message is Chinese and says why."""
+
+    status_code = 422
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ class AccountStore:
         self._db.close()
 
     def execute(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
-        """Run one statement under the store's lock (used by :mod:`webui.api_tokens`, which shares the file)."""
+        """Run one statement under the store's lock (used by :mod:`accounts.tokens`, which shares the file)."""
         with self._lock:
             return self._db.execute(sql, params)
 

@@ -4,7 +4,7 @@ The web page (:mod:`webui.page_admin`) and the JSON API (:mod:`webui.api_users`)
 :class:`UserAdministration`, so the rules hold whichever way an admin comes in:
 
 - the enterprise an enterprise user is linked to must exist;
-- passwords follow :class:`webui.accounts.AccountStore` (at least ``MIN_PASSWORD_CHARS`` characters);
+- passwords follow :class:`accounts.users.AccountStore` (at least ``MIN_PASSWORD_CHARS`` characters);
 - an admin cannot disable or demote themselves, and nobody can disable or demote the last active admin. The check
   and the change are one SQL statement, so two admins disabling each other at the same moment cannot both succeed.
 
@@ -20,25 +20,21 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
-from webui.accounts import MIN_PASSWORD_CHARS, AccountError, AccountStore, Role, User
+from accounts.tokens import TokenStore
+from accounts.users import MIN_PASSWORD_CHARS, AccountError, AccountStore, Role, User
+from policy.errors import PolicyKBError
 
 MAX_USERNAME_CHARS = 64
 MAX_PASSWORD_CHARS = 1024
 ASSIGNABLE_ROLES = (Role.ADMIN, Role.STAFF, Role.ENTERPRISE)
 
 
-class UserAdminError(Exception):
+class UserAdminError(PolicyKBError):
     """A change an admin asked for that was not made: a Chinese message, the HTTP status, and the form field at fault."""
 
     status_code = 422
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class UserNotFound(UserAdminError):
@@ -110,28 +106,23 @@ def _check_role(role: str) -> Role:
     return parsed
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 class UserAdministration:
     """What an admin may do to accounts. ``enterprise_exists`` answers whether an enterprise profile id exists."""
 
     def __init__(self, accounts: AccountStore, enterprise_exists: Callable[[int], bool]) -> None:
         self._accounts = accounts
+        self._tokens = TokenStore(accounts)
         self._enterprise_exists = enterprise_exists
 
     # ----------------------------------------------------------------------------------------------- reading
 
     def list(self) -> list[UserSummary]:
-        rows = self._accounts.execute("SELECT user_id, count(*) FROM api_tokens WHERE revoked_at IS NULL GROUP BY user_id").fetchall()
-        live = {int(user_id): int(count) for user_id, count in rows}
+        live = self._tokens.live_counts()
         return [UserSummary(user, live.get(user.id, 0)) for user in self._accounts.list_users()]
 
     def summary(self, username: str) -> UserSummary:
         user = self._user(username)
-        row = self._accounts.execute("SELECT count(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL", (user.id,)).fetchone()
-        return UserSummary(user, int(row[0]))
+        return UserSummary(user, self._tokens.live_counts().get(user.id, 0))
 
     def _user(self, username: str) -> User:
         user = self._accounts.get_by_username(username)
@@ -204,6 +195,4 @@ class UserAdministration:
 
     def revoke_tokens(self, username: str) -> int:
         """Revoke every live API token of ``username``; returns how many were revoked."""
-        user = self._user(username)
-        cursor = self._accounts.execute("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (_now(), user.id))
-        return cursor.rowcount
+        return self._tokens.revoke_all(self._user(username).id)
