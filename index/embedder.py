@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import sqlite3
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.query_encoder import OnnxQueryEncoder, QueryEncoderUnavailable
 from index.storage_errors import classify_write_error
+from provisioning.e5 import MANIFEST_NAME as E5_MANIFEST_NAME
+from provisioning.query_encoder import OnnxQueryEncoder, QueryEncoderUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ class EmbeddingPrecision(str, Enum):
 
 
 class QueryRuntime(str, Enum):
-    """What embeds a query: the int8 ONNX export (``index/query_encoder.py``) or the torch model itself."""
+    """What embeds a query: the int8 ONNX export (``provisioning/query_encoder.py``) or the torch model itself."""
 
     AUTO = "auto"
     ONNX = "onnx"
@@ -48,6 +50,21 @@ def resolve_precision(precision: EmbeddingPrecision) -> EmbeddingPrecision:
     if precision is EmbeddingPrecision.AUTO:
         return EmbeddingPrecision.BFLOAT16 if cpu_runs_bfloat16_fast() else EmbeddingPrecision.FLOAT32
     return precision
+
+
+def embedding_dimension_of(model: str) -> int | None:
+    """The embedding size of a local sentence-transformers folder, read from its config (no model loading)."""
+    folder = Path(model)
+    for name, key in (("1_Pooling/config.json", "word_embedding_dimension"), (E5_MANIFEST_NAME, "embedding_dimension")):
+        path = folder / name
+        if path.is_file():
+            try:
+                value = json.loads(path.read_text(encoding="utf-8")).get(key)
+            except (OSError, ValueError):
+                continue
+            if isinstance(value, int) and value > 0:
+                return value
+    return None
 
 
 def text_hash(text: str) -> str:
@@ -137,14 +154,14 @@ class PolicyEmbedder:
         # Never reach a model hub: the model must be a local folder or already in the local cache.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        # oneDNN keeps a compiled kernel per input shape (batch × tokens) it meets, up to 1,024 of them: over a
-        # 1,000-document ingest that grew RSS by 1.5 MB a document; with 16, 0.9 MB, and ingestion was no slower
-        # (bench/ingest_throughput.py on policies_sample: 47.6 → 53.0 chunks/s, peak RSS 1,672 → 1,556 MB).
+        # oneDNN keeps a compiled kernel per input shape (batch × tokens) it meets, up to 1,024 of them, so memory
+        # grows over a long ingest; 16 bounds it and ingestion is no slower (bench/ingest_throughput.py on
+        # policies_sample with 1,024 vs 16: 47.6 → 53.0 chunks/s, peak RSS 1,672 → 1,556 MB).
         os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
         import torch
         from sentence_transformers import SentenceTransformer
 
-        # Loaded in bfloat16 directly: converting after a float32 load peaks ≈ 290 MB higher.
+        # Loaded in bfloat16 directly: converting after a float32 load holds both copies at once.
         dtype = torch.bfloat16 if self.precision is EmbeddingPrecision.BFLOAT16 else torch.float32
         try:
             model = SentenceTransformer(self.model_name, device="cpu", local_files_only=True, model_kwargs={"dtype": dtype})

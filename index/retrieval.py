@@ -8,7 +8,6 @@ document's metadata (title, path, 文号, 发文机关, status …).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -19,20 +18,14 @@ from index.document_copies import CopyDetector
 from index.embedder import PolicyEmbedder
 from index.tokenizer import PolicyTokenizer
 from index.types import ChunkHit, PolicyStore, SearchFilters
+from policy.labels import LabelledEnum
 from policy.types import current_status
 
 
-class RetrievalMode(str, Enum):
+class RetrievalMode(LabelledEnum, unknown="未知的检索方式“{value}”"):
     HYBRID = "hybrid"
     BM25 = "bm25"
     DENSE = "dense"
-
-    @classmethod
-    def from_str(cls, value: str) -> "RetrievalMode":
-        try:
-            return cls(value.lower())
-        except ValueError:
-            raise ValueError(f"未知的检索方式“{value}”，可选：{', '.join(m.value for m in cls)}") from None
 
 
 def hit_to_document(hit: ChunkHit) -> Document:
@@ -57,8 +50,8 @@ class Ranking:
     """Ranked chunks on their way from a retriever through fusion to the metadata step.
 
     Haystack deep-copies every value it hands a component, so that no component can change another's input. A
-    ranking is never changed once made, so its copy is the ranking itself: copying 100 chunks as Documents took
-    ≈ 5 ms, and a hybrid search passes on two such lists (a third of its time).
+    ranking is never changed once made, so its copy is the ranking itself: deep-copying the hits of both retrievers
+    as Documents was a large share of a hybrid search's time.
     """
 
     hits: tuple[ChunkHit, ...]
@@ -80,7 +73,7 @@ class QueryTokenizer:
 @component
 class QueryEmbedder:
     """The query's embedding as one float32 array: the pipeline deep-copies every value it passes on, and a list of
-    384 Python floats costs ≈ 6 ms to copy where an array costs microseconds."""
+    Python floats is far slower to copy than an array."""
 
     def __init__(self, embedder: PolicyEmbedder) -> None:
         self.embedder = embedder
@@ -309,9 +302,8 @@ class HybridSearcher:
         for name in ("bm25", "dense"):
             if name in pipeline.graph.nodes:
                 inputs[name] = {"filters": filters}
-        # One branch after the other: with BM25 in memory (≈ 9 ms) and the query embedded by ONNX (≈ 7 ms), running
-        # the branches on two threads (Haystack ``run_async``) cost more in thread hand-offs and GIL waits than it
-        # saved (a one-off side-by-side run on the whole library: p50 30 with threads, 25 ms without).
+        # One branch after the other: both are short (BM25 in memory, the query embedded by ONNX), and running them
+        # on two threads (Haystack ``run_async``) cost more in thread hand-offs and GIL waits than it saved.
         return pipeline.run(inputs)["metadata"]["documents"]
 
     def search(

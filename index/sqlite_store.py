@@ -12,16 +12,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import asdict
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from index.bm25_mirror import Bm25Mirror
+from index.records import document_from_record, metadata_to_json
 from index.storage_errors import classify_write_error
 from index.types import ChunkHit, IndexedChunk, PolicyDocument, SearchFilters, StoreError
-from ingestion.types import Evidence, PolicyMetadata, ValidityStatus
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -79,32 +78,8 @@ _DOCUMENT_COLUMNS_WITHOUT_TEXT = (
 )
 _COLUMNS_WITHOUT_TEXT = ", ".join(_DOCUMENT_COLUMNS_WITHOUT_TEXT)
 _CHUNK_COLUMNS = "rowid, chunk_id, doc_id, ordinal, text, char_start, char_end, section, tokens, embedding"
-# What a search hit needs: reading and splitting the candidates' token lists took half of this read.
+# What a search hit needs: not the token lists (reading and splitting them was the costly part of this read).
 _HIT_COLUMNS = "rowid, chunk_id, doc_id, ordinal, text, char_start, char_end, section, '', NULL"
-
-
-def metadata_to_json(metadata: PolicyMetadata) -> str:
-    data = asdict(metadata)
-    for key, value in data.items():
-        if isinstance(value, date):
-            data[key] = value.isoformat()
-    data["status"] = metadata.status.value
-    return json.dumps(data, ensure_ascii=False)
-
-
-def metadata_from_json(raw: str) -> PolicyMetadata:
-    return metadata_from_dict(json.loads(raw))
-
-
-def metadata_from_dict(stored: dict) -> PolicyMetadata:
-    """The inverse of ``json.loads(metadata_to_json(...))``; ``stored`` is not modified."""
-    data = dict(stored)
-    for key in ("written_date", "publish_date", "effective_date", "expiry_date"):
-        if data.get(key):
-            data[key] = date.fromisoformat(data[key])
-    data["status"] = ValidityStatus(data.get("status", ValidityStatus.IN_FORCE.value))
-    data["evidence"] = {name: Evidence(**span) for name, span in (data.get("evidence") or {}).items()}
-    return PolicyMetadata(**data)
 
 
 class _VectorMirror:
@@ -330,17 +305,8 @@ class SqlitePolicyStore:
 
     def _document_from_row(self, row: tuple, columns: tuple[str, ...] | None = None) -> PolicyDocument:
         values = dict(zip(columns or self._document_columns, row))
-        return PolicyDocument(
-            doc_id=values["doc_id"],
-            path=values["path"],
-            content_hash=values["content_hash"],
-            source_format=values["source_format"],
-            text=values.get("text", ""),
-            metadata=metadata_from_json(values["metadata_json"]),
-            ingested_at=values["ingested_at"],
-            original_file=values["original_file"],
-            chunk_count=values["chunk_count"],
-        )
+        values["metadata"] = json.loads(values.pop("metadata_json"))
+        return document_from_record(values)
 
     class _Transaction:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error; a full or read-only disk becomes the clear error."""

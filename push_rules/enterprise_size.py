@@ -9,29 +9,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import Enum
 from functools import lru_cache
 from importlib import resources
 
+from policy.labels import LabelledEnum
 from push_rules.industry_codes import IndustryTable
 
 
-class EnterpriseSize(str, Enum):
-    LARGE = "large"
-    MEDIUM = "medium"
-    SMALL = "small"
-    MICRO = "micro"
-
-    @property
-    def label(self) -> str:
-        return {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}[self.value]
-
-    @classmethod
-    def from_str(cls, value: str) -> EnterpriseSize:
-        for member in cls:
-            if value in (member.value, member.label, member.label[0]):
-                return member
-        raise ValueError(f"企业规模“{value}”无效，可选：{'、'.join(m.value + '/' + m.label for m in cls)}")
+class EnterpriseSize(LabelledEnum, unknown="企业规模“{value}”无效"):
+    LARGE = "large", "大型", "大"
+    MEDIUM = "medium", "中型", "中"
+    SMALL = "small", "小型", "小"
+    MICRO = "micro", "微型", "微"
 
 
 INDICATOR_LABELS = {"employees": "从业人员", "revenue": "营业收入", "assets": "资产总额"}

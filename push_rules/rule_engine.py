@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
 from typing import Any, Protocol
 
+from policy.labels import LabelledEnum
 from push_rules.enterprise_size import INDICATOR_LABELS, EnterpriseSize, EnterpriseSizeClassifier
 from push_rules.industry_codes import IndustryTable
 from push_rules.qualifications import qualification_label
@@ -22,24 +22,16 @@ from push_rules.rule_ops import RULE_OPS, format_number
 from push_rules.rules_schema import iter_leaves, leaf_negations
 
 
-class ConditionState(str, Enum):
-    MET = "Y"
-    NOT_MET = "N"
-    UNKNOWN = "?"
-
-    @property
-    def label(self) -> str:
-        return {"Y": "满足", "N": "不满足", "?": "信息不全（待完善）"}[self.value]
+class ConditionState(LabelledEnum):
+    MET = "Y", "满足"
+    NOT_MET = "N", "不满足"
+    UNKNOWN = "?", "信息不全（待完善）"
 
 
-class Outcome(str, Enum):
-    ELIGIBLE = "eligible"
-    INELIGIBLE = "ineligible"
-    INCOMPLETE = "incomplete"
-
-    @property
-    def label(self) -> str:
-        return {"eligible": "符合条件", "ineligible": "不符合条件", "incomplete": "可能符合，需完善信息"}[self.value]
+class Outcome(LabelledEnum):
+    ELIGIBLE = "eligible", "符合条件"
+    INELIGIBLE = "ineligible", "不符合条件"
+    INCOMPLETE = "incomplete", "可能符合，需完善信息"
 
 
 class ProfileLike(Protocol):

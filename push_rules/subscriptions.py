@@ -4,40 +4,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from policy.labels import LabelledEnum
+from policy.tags import POLICY_TAGS
 from push_rules.models import PolicyVersion, Subscription
 from push_rules.regions import RegionTable, within
 from push_rules.tokenizer import Tokenize
 
 
-class SubscriptionKind(str, Enum):
-    TOPIC = "topic"
-    KEYWORD = "keyword"
-    ISSUER = "issuer"
-    REGION = "region"
-
-    @property
-    def label(self) -> str:
-        return {"topic": "主题", "keyword": "关键词", "issuer": "发文机关", "region": "地区"}[self.value]
-
-    @classmethod
-    def from_str(cls, value: str) -> SubscriptionKind:
-        for member in cls:
-            if value in (member.value, member.label):
-                return member
-        raise ValueError(f"订阅类型“{value}”无效，可选：{'、'.join(f'{m.value}（{m.label}）' for m in cls)}")
+class SubscriptionKind(LabelledEnum, unknown="订阅类型“{value}”无效"):
+    TOPIC = "topic", "主题"
+    KEYWORD = "keyword", "关键词"
+    ISSUER = "issuer", "发文机关"
+    REGION = "region", "地区"
 
 
-def known_topics() -> set[str] | None:
-    """The policy type slugs of the metadata extractor, when that module is there."""
-    try:
-        from ingestion.metadata import POLICY_TAGS  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+def known_topics() -> set[str]:
+    """The policy type slugs documents are tagged with."""
     return set(POLICY_TAGS)
 
 

@@ -12,22 +12,18 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Protocol, runtime_checkable
 
+from policy.labels import LabelledEnum
 
-class AnswerMode(str, Enum):
+
+class AnswerMode(LabelledEnum, unknown="未知的答复方式“{value}”"):
     EXTRACTIVE = "extractive"
     GENERATIVE = "generative"
-
-    @classmethod
-    def from_str(cls, value: str) -> "AnswerMode":
-        try:
-            return cls(value.lower())
-        except ValueError:
-            raise ValueError(f"未知的答复方式“{value}”，可选：{', '.join(m.value for m in cls)}") from None
 
 
 class RefusalReason(str, Enum):
     NOT_IN_LIBRARY = "not_in_library"  # nothing relevant enough was found
     ONLY_EXPIRED = "only_expired"  # the only relevant policies are no longer in force
+    FACT_NOT_STATED = "fact_not_stated"  # the policy was found but states no value of the kind asked for
 
 
 @dataclass(frozen=True)

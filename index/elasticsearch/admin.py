@@ -15,14 +15,14 @@ from enum import Enum
 from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, NotFoundError, TransportError
 
 from index.elasticsearch_errors import ElasticsearchStoreError, describe_auth_error, describe_connection_error
-from index.elasticsearch_mapping import (
+from index.elasticsearch.mapping import (
     IK_SEARCH_ANALYZER,
     IndexLayout,
     chunks_mappings,
+    create_versioned_indices,
     documents_mappings,
     mapping_differences,
 )
-from index.elasticsearch_store import create_versioned_indices
 
 logger = logging.getLogger(__name__)
 
