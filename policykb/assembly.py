@@ -50,8 +50,8 @@ def elasticsearch_config(settings: Settings) -> "ElasticsearchStoreConfig":
     :raises ValueError: when the index prefix or the vector index type is invalid.
     """
     from index.elasticsearch.config import ElasticsearchConnection, ElasticsearchStoreConfig
+    from index.elasticsearch.errors import ElasticsearchUnavailable
     from index.elasticsearch.mapping import IndexLayout, VectorIndexType
-    from index.elasticsearch_errors import ElasticsearchUnavailable
     from index.embedder import embedding_dimension_of
 
     if not settings.elasticsearch_url:

@@ -451,7 +451,7 @@ def llm_serve(
 
 def _elasticsearch_admin(data_dir: Path | None):  # type: ignore[no-untyped-def]
     """Client, index layout and URL of the configured cluster (nothing is created)."""
-    from index.elasticsearch_errors import ElasticsearchStoreError
+    from index.elasticsearch.errors import ElasticsearchStoreError
 
     settings = _settings(data_dir)
     try:
@@ -488,7 +488,7 @@ def reindex(
     复制期间旧索引只读，入库会失败并提示稍后重试。
     """
     from index.elasticsearch.admin import reindex as rebuild
-    from index.elasticsearch_errors import ElasticsearchStoreError
+    from index.elasticsearch.errors import ElasticsearchStoreError
 
     client, layout, _ = _elasticsearch_admin(data_dir)
     try:

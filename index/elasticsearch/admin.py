@@ -14,7 +14,7 @@ from enum import Enum
 
 from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, NotFoundError, TransportError
 
-from index.elasticsearch_errors import ElasticsearchStoreError, describe_auth_error, describe_connection_error
+from index.elasticsearch.errors import ElasticsearchStoreError, describe_auth_error, describe_connection_error
 from index.elasticsearch.mapping import (
     IK_SEARCH_ANALYZER,
     IndexLayout,

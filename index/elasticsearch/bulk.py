@@ -15,7 +15,7 @@ from typing import Any
 
 from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, TransportError
 
-from index.elasticsearch_errors import (
+from index.elasticsearch.errors import (
     ElasticsearchAuthError,
     describe_auth_error,
     describe_connection_error,

@@ -15,8 +15,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from index.elasticsearch.errors import ElasticsearchUnavailable
 from index.elasticsearch.mapping import IndexLayout
-from index.elasticsearch_errors import ElasticsearchUnavailable
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from index.elasticsearch.bulk import BulkAction, BulkFailure, BulkSender, BulkWriteReport, FailureKind
 from index.elasticsearch.codecs import FILTER_ONLY_CHUNK_FIELDS, chunk_from_source, chunk_source, document_source
 from index.elasticsearch.config import ElasticsearchStoreConfig
-from index.elasticsearch.highlight import HIGHLIGHT_REQUEST, PassageHighlight, best_sentence, marked_terms
-from index.elasticsearch.mapping import IndexLayout, create_versioned_indices
-from index.elasticsearch.queries import filter_clauses, query_text, text_queries
-from index.elasticsearch_errors import (
+from index.elasticsearch.errors import (
     BulkWriteError,
     ElasticsearchUnavailable,
     IndexMissingError,
@@ -39,6 +36,9 @@ from index.elasticsearch_errors import (
     is_index_missing,
     translated_errors,
 )
+from index.elasticsearch.highlight import HIGHLIGHT_REQUEST, PassageHighlight, best_sentence, marked_terms
+from index.elasticsearch.mapping import IndexLayout, create_versioned_indices
+from index.elasticsearch.queries import filter_clauses, query_text, text_queries
 from index.records import document_from_record
 from index.types import ChunkHit, IndexedChunk, PolicyDocument, SearchFilters
 

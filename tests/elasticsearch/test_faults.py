@@ -12,14 +12,14 @@ from elasticsearch import Elasticsearch
 
 from index.elasticsearch.admin import CheckState, check_cluster
 from index.elasticsearch.config import ElasticsearchConnection
-from index.elasticsearch.mapping import IndexLayout
-from index.elasticsearch.store import ElasticsearchPolicyStore
-from index.elasticsearch_errors import (
+from index.elasticsearch.errors import (
     ElasticsearchAuthError,
     ElasticsearchUnavailable,
     IndexMissingError,
     MappingConflictError,
 )
+from index.elasticsearch.mapping import IndexLayout
+from index.elasticsearch.store import ElasticsearchPolicyStore
 from tests.elasticsearch.conftest import free_port, start_noida, unique_prefix
 from tests.elasticsearch.test_elasticsearch_store import synthetic_document
 
