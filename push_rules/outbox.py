@@ -85,11 +85,12 @@ class Outbox:
             )
             session.add(DeliveryAttempt(outbox_id=delivery.outbox_id, attempt=delivery.attempt, channel=delivery.channel, ok=True, status_code=status_code, at=now))
 
-    def record_failure(self, delivery: ClaimedDelivery, error: str, status_code: int | None = None) -> str:
-        """Record a failed attempt; returns the new status (pending for a retry, dead when attempts are spent)."""
+    def record_failure(self, delivery: ClaimedDelivery, error: str, status_code: int | None = None, *, permanent: bool = False) -> str:
+        """Record a failed attempt; returns the new status (pending for a retry, dead when attempts are spent or
+        the failure is ``permanent``, e.g. a webhook URL the policy refuses)."""
         with self.sessions.begin() as session:
             now = utcnow()
-            dead = delivery.attempt >= self.max_attempts
+            dead = permanent or delivery.attempt >= self.max_attempts
             values: dict[str, object] = {"locked_until": None, "last_error": error}
             if dead:
                 values["status"] = OutboxStatus.DEAD

@@ -22,7 +22,7 @@ class PushSettings(BaseModel):
     webhook_allowlist: list[str] = Field(
         default_factory=list,
         description="Hosts webhooks may point at: exact host names, `*.example.com` suffixes, IPs or CIDR ranges. "
-        "Empty: any public host; loopback, private and link-local addresses are refused.",
+        "Empty: any host whose addresses are all global. Only listed IPs/CIDRs allow a non-global address (loopback, private, 100.64.0.0/10 …).",
     )
     webhook_max_attempts: int = Field(6, ge=1, le=50, description="Delivery attempts of one webhook or e-mail before it is dead-lettered.")
     webhook_backoff_base_seconds: float = Field(
