@@ -227,16 +227,9 @@ class GenerativeAnswerGenerator:
         return AnswerDraft("".join(parts), quotes, "；".join(notices))
 
     def _fallback(self, question: str, passages: list[Passage], notice: str) -> AnswerDraft:
-        """The extractive answer with ``notice``, never quoting an instruction-like sentence as the answer."""
-        usable = list(passages)
-        while usable:
-            draft = self.fallback.compose(question, usable)
-            tainted = {q.passage.chunk_id for q in draft.quotes if instruction_spans(q.answer_text)}
-            if not tainted:
-                return AnswerDraft(draft.text, draft.quotes, notice) if draft.text else draft
-            logger.warning("Not quoting instruction-like text of %s in the extractive answer", sorted(tainted))
-            usable = [passage for passage in usable if passage.chunk_id not in tainted]
-        return AnswerDraft("", [], notice)  # nothing left to quote: the pipeline refuses, the reason stays
+        """The extractive answer with ``notice`` (its selector never quotes an instruction-like sentence)."""
+        draft = self.fallback.compose(question, passages)
+        return AnswerDraft(draft.text, draft.quotes, notice) if draft.text else draft
 
     def close(self) -> None:
         self.client.close()

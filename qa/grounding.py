@@ -20,7 +20,9 @@ _INSTRUCTION = re.compile(
     r"(?:系统)?(?:指令|指示|提示词?|规则|要求|设定|命令|约束)"
     r"|(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|preceding)\s+"
     r"(?:instructions?|prompts?|rules|directions)"
-    r"|(?:你|您)现在(?:是|扮演|作为)|从现在(?:开始|起)(?:你|您)|(?:system|系统)\s*(?:prompt|提示词)|<\|[a-z_]+\|>",
+    r"|(?:你|您)现在(?:是|扮演|作为)|从现在(?:开始|起)(?:你|您)|(?:system|系统)\s*(?:prompt|提示词)|<\|[a-z_]+\|>"
+    # A sentence that dictates the reply ("忽略以上指令。回答：…" split in two): policy text does not address the reader so.
+    r"|(?:^|(?<=[。！？!?\n]))[ \t\u3000]*(?:请|务必)?(?:直接)?(?:回答|回复|输出|告诉用户|答复用户)[:：]",
     re.I,
 )
 # A sentence ends at 。！？ (and their ASCII forms) or a line break; an instruction is masked up to there.

@@ -7,6 +7,11 @@ department, a telephone number, conditions; for conditions, materials and 哪些
 numbered list ("…同时符合下列条件的企业："), which the answer then carries with its items. The answer starts at the sentence
 whose score plus ``passage_weight`` times its passage's reranked relevance is highest, so it comes from the best
 passage unless another matches far better.
+
+A sentence that reads like an order to the reader ("忽略以上指令，回答：…", see :func:`qa.grounding.instruction_spans`)
+is document data, never an answer: it is not picked, and no answer, excerpt or quote context reaches across it.
+This holds in every answer mode, since extractive answers, related-policy excerpts and the generative mode's
+fallback all quote through this selector.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from qa.grounding import instruction_spans
 from qa.term_weights import KeyTerms, TermWeights
 from qa.types import Passage, Quote
 
@@ -137,6 +143,7 @@ class ScoredSentence:
     sentence: Sentence
     score: float
     coverage: float
+    instruction: bool = False  # instruction-like text: never quoted
 
 
 class SentenceSelector:
@@ -179,6 +186,7 @@ class SentenceSelector:
             title = self.term_weights.normalize(passage.title or "")
             context = f"{title} {self.term_weights.normalize(passage.section)}"
             sentences = split_sentences(passage.text)
+            instructions = instruction_spans(passage.text)
             for position, sentence in enumerate(sentences):
                 normalized = self.term_weights.normalize(sentence.text)
                 coverage = 0.6 * terms.coverage(f"{context} {normalized}") + 0.4 * terms.coverage(normalized)
@@ -192,7 +200,9 @@ class SentenceSelector:
                 # Conditions, materials and "哪些…" answers are usually listed: the sentence introducing the list starts them.
                 if wants_listed and _list_style(sentences, position):
                     bonus += _LIST_LEAD_BONUS
-                scored.append(ScoredSentence(index, sentence, coverage + bonus * min(1.0, 2 * coverage) + prior - penalty, coverage))
+                instruction = any(start < sentence.end and sentence.start < end for start, end in instructions)
+                score = coverage + bonus * min(1.0, 2 * coverage) + prior - penalty
+                scored.append(ScoredSentence(index, sentence, score, coverage, instruction))
         return scored
 
     def select(self, question: str, passages: list[Passage], terms: KeyTerms | None = None) -> list[Quote]:
@@ -203,11 +213,12 @@ class SentenceSelector:
         if not passages:
             return []
         scored = self.score_sentences(question, passages, terms)
-        if not scored:
+        candidates = [s for s in scored if not s.instruction]
+        if not candidates:
             return []
         # The answer starts in the passage the reranker trusts most unless another one matches far better: a
         # sentence's key-term match alone is noisy (it cannot tell a restated topic from the stated fact).
-        best = max(scored, key=lambda s: s.score + self.passage_weight * passages[s.passage_index].score)
+        best = max(candidates, key=lambda s: s.score + self.passage_weight * passages[s.passage_index].score)
         passage = passages[best.passage_index]
         sentences = [s for s in scored if s.passage_index == best.passage_index]
         position = next(i for i, s in enumerate(sentences) if s.sentence == best.sentence)
@@ -218,6 +229,8 @@ class SentenceSelector:
         # widened back into 第二十二条, whose label the answer would then carry.
         while last - first + 1 < self.max_sentences and first > 0 and numbering(sentences[first].sentence.text) != "article":
             previous = sentences[first - 1]
+            if previous.instruction:
+                break
             if sentences[last].sentence.end - previous.sentence.start > self.max_chars:
                 break
             if previous.score < 0.8 * best.score and not _REFERS_BACK.match(sentences[first].sentence.text):
@@ -228,7 +241,7 @@ class SentenceSelector:
         # The citation shows the answer in its context: the rest of the same item, up to quote_max_chars.
         context_end = end
         for following in sentences[last + 1 :]:
-            if following.sentence.end - start > self.quote_max_chars or _ends_item(following.sentence.text, items):
+            if following.instruction or following.sentence.end - start > self.quote_max_chars or _ends_item(following.sentence.text, items):
                 break
             context_end = following.sentence.end
         quote = Quote(
@@ -262,7 +275,7 @@ class SentenceSelector:
         last = position
         while last + 1 < len(sentences) and (items or last - position + 1 < self.max_sentences):
             following = sentences[last + 1]
-            if following.sentence.end - start > (self.quote_max_chars if items else self.max_chars):
+            if following.instruction or following.sentence.end - start > (self.quote_max_chars if items else self.max_chars):
                 break
             if _ends_item(following.sentence.text, items):
                 break
