@@ -14,6 +14,12 @@ Scores, over the answerable questions (a refusal counts as wrong):
   quote — so a long multi-sentence gold answer counts when its bulk is quoted. Both are reported.
 * **citation accuracy**: the top citation's document is one of the gold documents.
 * **false refusals**: answerable questions refused; **refusal rate**: unanswerable questions refused.
+
+Natural-question sets (``eval/natural_*.jsonl``) also carry ``intent`` and ``section`` on answerable rows and ``kind``
+on unanswerable ones; :func:`evaluate_natural` scores them: the answer states the gold span (as above), the right
+document is among the first 3 citations, one of those citations sits in the gold article or heading
+(**right article**), refusals by kind, and the answer rate per intent. :func:`evaluate_followups` asks multi-turn
+conversations (``eval/natural_followups.jsonl``) turn by turn in one conversation.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 
 from index.evaluation import path_matches, read_jsonl_rows
 from qa.pipeline import PolicyAnswerer
+from qa.types import Answer
 
 KEY_PART_RECALL = 0.8
 _DROP = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -43,6 +50,9 @@ class QaItem:
     gold_paths: tuple[str, ...]
     answerable: bool
     extractive_gold: bool = False  # a `doc_path` row: the gold answer is an extract of that document
+    intent: str = ""  # natural sets: what the question asks for (amount, duration, procedure, ...)
+    section: str = ""  # natural sets: the article or heading label holding the gold answer, "" when none
+    kind: str = ""  # natural sets, unanswerable rows: missing_fact (on-topic document lacks the fact) or off_topic
 
 
 @dataclass
@@ -74,7 +84,12 @@ def load_qa_items(path: Path) -> list[QaItem]:
         if answerable and not gold:
             raise QaEvalFileError(f"{path} 第 {number} 行缺少 doc_path/doc_paths（无法回答的问题请写 \"answerable\": false）")
         extractive = bool(row.get("doc_path")) and not row.get("doc_paths") and bool(row.get("answer"))
-        items.append(QaItem(row["question"], row.get("answer"), gold, answerable, extractive))
+        items.append(
+            QaItem(
+                row["question"], row.get("answer"), gold, answerable, extractive,
+                intent=row.get("intent") or "", section=row.get("section") or "", kind=row.get("kind") or "",
+            )
+        )
     if not items:
         raise QaEvalFileError(f"{path} 中没有问题")
     return items
@@ -167,3 +182,180 @@ def threshold_table(answerable: list[float], unanswerable: list[float], threshol
         false = sum(r < threshold for r in answerable) / len(answerable) if answerable else 0.0
         rows.append((threshold, refused, false))
     return rows
+
+
+CITATIONS_SHOWN = 3  # natural sets: the right document must be among the first this many citations
+
+
+@dataclass
+class IntentScore:
+    questions: int = 0
+    answered: int = 0  # the answer states the gold span
+    with_section: int = 0  # questions whose gold answer sits under an article or heading
+    right_article: int = 0
+
+    @property
+    def answer_rate(self) -> float | None:
+        return self.answered / self.questions if self.questions else None
+
+    @property
+    def right_article_rate(self) -> float | None:
+        return self.right_article / self.with_section if self.with_section else None
+
+
+@dataclass
+class NaturalReport:
+    """Scores of a natural-question set; rates are ``None`` when the set has no question they apply to."""
+
+    questions: int = 0
+    answerable: int = 0
+    unanswerable: int = 0
+    answer_rate: float | None = None  # answerable questions whose answer states the gold span
+    citation_rate: float | None = None  # the gold document is among the first CITATIONS_SHOWN citations
+    right_article_rate: float | None = None  # of those with a gold section: a citation sits in it
+    false_refusal_rate: float | None = None
+    refusal_rate: float | None = None  # on unanswerable questions
+    refusal_by_kind: dict[str, tuple[int, float]] = field(default_factory=dict)  # kind -> (questions, refusal rate)
+    by_intent: dict[str, IntentScore] = field(default_factory=dict)
+    latency_ms_p50: float = 0.0
+    latency_ms_p95: float = 0.0
+
+
+def in_section(citation_section: str, quote: str, gold_section: str) -> bool:
+    """Whether a citation sits in the gold article or heading.
+
+    The citation's heading path (``第三章 扶持措施 > 第十二条``) has a part equal to the gold label, or one that
+    begins the other (the chunker shortens long headings to their first phrase); a chunk that merged several
+    short articles is cited under their common heading, so a gold label opening a line of the quote also counts.
+    """
+    gold = squash(gold_section)
+    if not gold:
+        return False
+    for part in citation_section.split(" > "):
+        key = squash(part)
+        if len(key) >= 2 and (key.startswith(gold) or gold.startswith(key)):
+            return True
+    return any(squash(line).startswith(gold) for line in re.split(r"[\n\s]+", quote) if line)
+
+
+def _shown_answer(answer: Answer) -> str:
+    top = answer.citations[0].quote if answer.citations else ""
+    return f"{answer.answer}\n{top}"
+
+
+def _score_turn(answer: Answer, item: QaItem, same_document: Callable[[str, str], bool]) -> tuple[bool, bool, bool]:
+    """(answer states the gold span, gold document among the first citations, a citation in the gold section)."""
+    if answer.refused:
+        return False, False, False
+    shown = answer.citations[:CITATIONS_SHOWN]
+    right = [c for c in shown if any(same_document(c.path, gold) for gold in item.gold_paths)]
+    stated = bool(item.answer) and bool(answer.citations) and states_answer(item.answer, _shown_answer(answer))
+    article = bool(item.section) and any(in_section(c.section, c.quote, item.section) for c in right)
+    return stated, bool(right), article
+
+
+def evaluate_natural(
+    answerer: PolicyAnswerer, items: list[QaItem], same_document: Callable[[str, str], bool] = path_matches
+) -> NaturalReport:
+    """Ask every question on its own (no conversation) and score answers, citations, articles and refusals.
+
+    An answer counts when it is not a refusal and the gold span is stated (:func:`states_answer`) in the answer
+    text or the top citation's quote, as ncp_dev's answer accuracy.
+    """
+    report = NaturalReport(questions=len(items))
+    answered = cited = with_section = right_article = false_refusals = refusals = 0
+    kinds: dict[str, list[int]] = {}
+    latencies = []
+    for item in items:
+        started = time.perf_counter()
+        answer = answerer.ask(item.question, record=False)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if not item.answerable:
+            report.unanswerable += 1
+            refusals += answer.refused
+            counts = kinds.setdefault(item.kind or "unknown", [0, 0])
+            counts[0] += 1
+            counts[1] += answer.refused
+            continue
+        report.answerable += 1
+        false_refusals += answer.refused
+        stated, right_document, article = _score_turn(answer, item, same_document)
+        answered += stated
+        cited += right_document
+        score = report.by_intent.setdefault(item.intent or "unknown", IntentScore())
+        score.questions += 1
+        score.answered += stated
+        if item.section:
+            with_section += 1
+            right_article += article
+            score.with_section += 1
+            score.right_article += article
+    if report.answerable:
+        report.answer_rate = answered / report.answerable
+        report.citation_rate = cited / report.answerable
+        report.false_refusal_rate = false_refusals / report.answerable
+    if with_section:
+        report.right_article_rate = right_article / with_section
+    if report.unanswerable:
+        report.refusal_rate = refusals / report.unanswerable
+    report.refusal_by_kind = {kind: (n, refused / n) for kind, (n, refused) in sorted(kinds.items())}
+    report.by_intent = dict(sorted(report.by_intent.items()))
+    report.latency_ms_p50 = _percentile(latencies, 0.5)
+    report.latency_ms_p95 = _percentile(latencies, 0.95)
+    return report
+
+
+def load_followups(path: Path) -> list[list[QaItem]]:
+    """Conversations of ``{"id", "turns": [{"question", "answer", "doc_path"}, ...]}``, each a list of turns."""
+    conversations = []
+    for number, row in read_jsonl_rows(path, QaEvalFileError):
+        turns = row.get("turns") or []
+        if len(turns) < 2 or not all(t.get("question") and t.get("answer") and t.get("doc_path") for t in turns):
+            raise QaEvalFileError(f"{path} 第 {number} 行需要至少两轮，每轮都有 question、answer 和 doc_path")
+        conversations.append([QaItem(t["question"], t["answer"], (t["doc_path"],), True, True) for t in turns])
+    if not conversations:
+        raise QaEvalFileError(f"{path} 中没有对话")
+    return conversations
+
+
+@dataclass
+class FollowupReport:
+    conversations: int = 0
+    first_turns: int = 0
+    later_turns: int = 0
+    first_answer_rate: float | None = None
+    first_citation_rate: float | None = None
+    later_answer_rate: float | None = None  # follow-ups (那申请条件呢？): the answer states the gold span
+    later_citation_rate: float | None = None  # follow-ups: the conversation's document among the first citations
+    later_refusal_rate: float | None = None
+
+
+def evaluate_followups(
+    answerer: PolicyAnswerer, conversations: list[list[QaItem]], same_document: Callable[[str, str], bool] = path_matches
+) -> FollowupReport:
+    """Ask each conversation's turns in order in one conversation; score first turns and follow-ups apart."""
+    report = FollowupReport(conversations=len(conversations))
+    first = [0, 0]  # answered, cited
+    later = [0, 0, 0]  # answered, cited, refused
+    for turns in conversations:
+        conversation_id = None
+        for number, item in enumerate(turns):
+            answer = answerer.ask(item.question, conversation_id)
+            conversation_id = answer.conversation_id
+            stated, right_document, _ = _score_turn(answer, item, same_document)
+            if number == 0:
+                report.first_turns += 1
+                first[0] += stated
+                first[1] += right_document
+            else:
+                report.later_turns += 1
+                later[0] += stated
+                later[1] += right_document
+                later[2] += answer.refused
+    if report.first_turns:
+        report.first_answer_rate, report.first_citation_rate = (n / report.first_turns for n in first)
+    if report.later_turns:
+        report.later_answer_rate, report.later_citation_rate, report.later_refusal_rate = (
+            n / report.later_turns for n in later
+        )
+    return report
