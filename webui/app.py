@@ -28,6 +28,7 @@ from webui.errors import error_responses, install_error_handlers
 from webui.paths import STATIC_DIR
 from webui.push_access import authorize_push
 from webui.rate_limit import TOO_MANY_LOGINS, AskRateLimitMiddleware, TokenBucketLimiter
+from webui.request_limits import BodyLimits, RequestBodyLimitMiddleware
 from webui.security_headers import SecurityHeadersMiddleware
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -82,6 +83,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(CsrfMiddleware)
     app.add_middleware(AskRateLimitMiddleware, limiter=app.state.rate_limits["ask"])
     # Body limits (and the staff check of uploads) before anything reads a body, even an over-limit question.
+    limits = BodyLimits(request_bytes=settings.max_request_body_kb * 1024, upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestBodyLimitMiddleware, limits=limits)
     app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/healthz", tags=["ops"], summary="健康检查")
