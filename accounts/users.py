@@ -16,13 +16,13 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from policy.errors import PolicyKBError
+from policy.labels import LabelledEnum
 
 MIN_PASSWORD_CHARS = 8
 
@@ -47,23 +47,22 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 """
 
 
-class Role(str, Enum):
-    VISITOR = "visitor"
-    ENTERPRISE = "enterprise"
-    STAFF = "staff"
-    ADMIN = "admin"
+class Role(LabelledEnum, unknown="未知角色“{value}”"):
+    VISITOR = "visitor", "访客"
+    ENTERPRISE = "enterprise", "企业用户"
+    STAFF = "staff", "工作人员"
+    ADMIN = "admin", "管理员"
 
-    @property
-    def label(self) -> str:
-        return {"visitor": "访客", "staff": "工作人员", "enterprise": "企业用户", "admin": "管理员"}[self.value]
+    @classmethod
+    def offered(cls) -> list[Role]:
+        return [role for role in cls if role is not cls.VISITOR]
 
     @classmethod
     def from_str(cls, value: str) -> Role:
         try:
-            return cls(value)
-        except ValueError:
-            valid = "、".join(role.value for role in cls if role is not cls.VISITOR)
-            raise AccountError(f"未知角色“{value}”，可选：{valid}") from None
+            return super().from_str(value)
+        except ValueError as exc:
+            raise AccountError(str(exc)) from None
 
 
 class AccountError(PolicyKBError):
