@@ -12,29 +12,20 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from accounts.audit import AuditLog
 from accounts.tokens import TokenStore
 from accounts.users import AccountError, AccountStore, Role
+from policykb.cli.common import DataDirOption, err, fail, out
 from policykb.settings import load_settings
 
 users_app = typer.Typer(help="账号与 API 令牌：创建用户（含首个管理员）、列出、停用、签发与吊销令牌", no_args_is_help=True)
 
 CLI_ACTOR = "命令行"
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-DataDirOption = Annotated[Optional[Path], typer.Option("--data-dir", help="数据目录（默认取 POLICYKB_DATA_DIR 或 ./data）")]
 
 
 def _data_dir(data_dir: Path | None) -> Path:
     return data_dir or load_settings().data_dir
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]错误：[/red]{message}")
-    raise typer.Exit(2)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -57,8 +48,7 @@ def create(
     try:
         user = store.create_user(username, _read_password(password_stdin), Role.from_str(role), enterprise_id)
     except AccountError as error:
-        _fail(str(error))
-        return
+        fail(str(error))
     finally:
         store.close()
     AuditLog.for_data_dir(directory).record(CLI_ACTOR, "cli", "创建用户", user.username, f"角色 {user.role.label}")
@@ -83,7 +73,7 @@ def disable(username: Annotated[str, typer.Argument(help="用户名")], enable: 
     changed = store.set_disabled(username, not enable)
     store.close()
     if not changed:
-        _fail(f"没有用户“{username}”")
+        fail(f"没有用户“{username}”")
     AuditLog.for_data_dir(directory).record(CLI_ACTOR, "cli", "启用用户" if enable else "停用用户", username)
     out.print(f"已{'启用' if enable else '停用'}用户“{username}”")
 
@@ -100,8 +90,7 @@ def create_token(
     user = store.get_by_username(username)
     if user is None:
         store.close()
-        _fail(f"没有用户“{username}”")
-        return
+        fail(f"没有用户“{username}”")
     record, token = TokenStore(store).create(user.id, name)
     store.close()
     AuditLog.for_data_dir(directory).record(CLI_ACTOR, "cli", "创建 API 令牌", username, f"令牌 {record.id}（{name}）")
@@ -117,6 +106,6 @@ def revoke_token(token_id: Annotated[int, typer.Argument(help="令牌编号")], 
     revoked = TokenStore(store).revoke(token_id)
     store.close()
     if not revoked:
-        _fail(f"没有编号为 {token_id} 的有效令牌")
+        fail(f"没有编号为 {token_id} 的有效令牌")
     AuditLog.for_data_dir(directory).record(CLI_ACTOR, "cli", "吊销 API 令牌", str(token_id))
     out.print(f"已吊销令牌 {token_id}")

@@ -1,30 +1,25 @@
-"""``policykb push …`` commands.
-
-The main CLI mounts :data:`push_app` with ``app.add_typer(push_app, name="push")`` after setting
-:data:`service_factory` to a function that builds the :class:`PushService` from the one settings object.
-"""
+"""``policykb push match | publish | deliver`` and ``policykb worker``: policy push, matching and delivery."""
 
 from __future__ import annotations
 
+import signal
 import threading
-from collections.abc import Callable
 
 import typer
 
+from policykb.assembly import PolicyKB
+from policykb.cli.common import DataDirOption, out, settings_for
+from policykb.settings import load_settings
 from push_rules.errors import PushError
 from push_rules.service import PushService
 from push_rules.worker import run_worker
 
 push_app = typer.Typer(help="政策精准推送：匹配与投递。", no_args_is_help=True)
 
-# set by the application assembly (policykb.cli); a callable so the CLI builds the service only when needed
-service_factory: Callable[[], PushService] | None = None
-
 
 def _service() -> PushService:
-    if service_factory is None:
-        raise typer.BadParameter("推送服务未配置（push_rules.cli.service_factory 未设置）")
-    return service_factory()
+    # A PushService owns its engine and is closed by the push commands; the store it reads stays open with it.
+    return PolicyKB(load_settings()).push
 
 
 @push_app.command("match")
@@ -34,7 +29,7 @@ def match_command(policy: str = typer.Option(..., "--policy", help="政策文件
     try:
         summary = service.match_policy(policy)
     except PushError as error:
-        typer.echo(f"错误：{error.detail}", err=True)
+        typer.echo(f"错误：{error.message}", err=True)
         raise typer.Exit(1) from None
     finally:
         service.close()
@@ -51,7 +46,7 @@ def publish_command(policy: str = typer.Option(..., "--policy", help="政策文�
     try:
         summary = service.publish(policy)
     except PushError as error:
-        typer.echo(f"错误：{error.detail}", err=True)
+        typer.echo(f"错误：{error.message}", err=True)
         raise typer.Exit(1) from None
     finally:
         service.close()
@@ -79,3 +74,16 @@ def deliver_command(
         typer.echo(f"本轮投递成功 {total} 条；发件箱状态：{service.outbox_summary()}")
     finally:
         service.close()
+
+
+def worker(data_dir: DataDirOption = None) -> None:
+    """运行推送投递进程（Webhook、邮件），Ctrl+C 退出；`policykb serve` 已自带一个。"""
+    kb = PolicyKB(settings_for(data_dir))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    out.print("推送投递进程已启动（Ctrl+C 退出）")
+    try:
+        run_worker(kb.push, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    kb.close()

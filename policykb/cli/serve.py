@@ -1,0 +1,26 @@
+"""``policykb serve``: the web app (问答、政策库、API) on uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from index.storage_errors import ensure_writable
+from policykb.cli.common import DataDirOption, settings_for
+
+
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="监听地址")] = None,
+    port: Annotated[Optional[int], typer.Option(help="端口")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """启动 Web 服务（问答、政策库、API）。"""
+    import uvicorn
+
+    from webui.app import create_app
+
+    settings = settings_for(data_dir)
+    ensure_writable(settings.data_dir)
+    application = create_app(settings)
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
