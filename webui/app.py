@@ -1,7 +1,8 @@
 """Where the web app is assembled: its stores, its middleware, its error handlers and every router, in order.
 
 Each route lives in the module of its page or API; :data:`ROUTERS` lists every one of those modules' routers, and
-:func:`create_app` includes them (and the push API, guarded by :func:`webui.push_access.authorize_push`) in that order.
+:func:`create_app` includes them in that order, then the push API (guarded by :func:`webui.push_access.authorize_push`).
+The one route defined here is the health check, ``GET /healthz``.
 """
 
 from __future__ import annotations
