@@ -43,6 +43,13 @@ class RulesInput(BaseModel):
     rules_yaml: str | None = None
 
 
+class QualificationInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    slug: str = Field(min_length=1, max_length=40)
+    label: str = Field(min_length=1, max_length=40)
+    aliases: list[str] = Field(default_factory=list, max_length=20)
+
+
 class ReadInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
     read: bool = True
@@ -134,6 +141,18 @@ def build_push_router(service: PushService) -> APIRouter:
 
         return await run_in_threadpool(run)
 
+    @router.get("/api/qualifications")
+    async def list_qualifications() -> Any:
+        return await run_in_threadpool(service.list_qualifications)
+
+    @router.post("/api/qualifications", status_code=201, responses=_errors(400, 422), openapi_extra=_json_body(QualificationInput))
+    async def add_qualification(payload: Any = Body(...)) -> Any:
+        def run() -> Any:
+            data = parse_model(QualificationInput, payload)
+            return service.add_qualification(data.slug, data.label, data.aliases)
+
+        return await run_in_threadpool(run)
+
     @router.get("/api/rules/schema")
     async def rule_schema() -> Any:
         return RULE_JSON_SCHEMA
@@ -151,7 +170,7 @@ def build_push_router(service: PushService) -> APIRouter:
         def run() -> Any:
             data = parse_model(RulesInput, payload)
             if (data.rules is None) == (data.rules_yaml is None):
-                raise ValidationFailed("请提供 rules（JSON 对象）或 rules_yaml（YAML 文本）之一")
+                raise ValidationFailed("请提供 rules（JSON 对象）或 rules_yaml（YAML 文本）之一", field="rules")
             rule = data.rules if data.rules is not None else parse_rule_text(data.rules_yaml or "")
             return service.save_rules(policy_id, rule)
 

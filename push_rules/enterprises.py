@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from push_rules.enterprise_size import EnterpriseSize
 from push_rules.errors import NotFound, ValidationFailed
 from push_rules.models import Counter, Enterprise, Subscription, utcnow
+from push_rules.ownership import Ownership
 from push_rules.profile import EnterpriseInput
+from push_rules.qualification_store import QualificationStore
+from push_rules.qualifications import qualification_label
 from push_rules.regions import RegionTable
 from push_rules.validation import parse_model
 from push_rules.webhook_policy import WebhookUrlPolicy
@@ -39,9 +42,10 @@ class EnterpriseRegistry:
     >>> enterprise_id = registry.create({"credit_code": "...", "name": "示例科技有限公司", "region_code": "150102"})
     """
 
-    def __init__(self, sessions: sessionmaker[Session], webhook_policy: WebhookUrlPolicy) -> None:
+    def __init__(self, sessions: sessionmaker[Session], webhook_policy: WebhookUrlPolicy, qualifications: QualificationStore | None = None) -> None:
         self.sessions = sessions
         self.webhook_policy = webhook_policy
+        self.qualifications = qualifications or QualificationStore(sessions)
         self._ensure_counter()
 
     def _ensure_counter(self) -> None:
@@ -58,12 +62,12 @@ class EnterpriseRegistry:
         session.execute(update(Counter).where(Counter.name == PROFILES_COUNTER).values(value=Counter.value + 1))
 
     def _validated_profile(self, data: dict[str, Any]) -> dict[str, Any]:
-        profile = parse_model(EnterpriseInput, data)
+        profile = parse_model(EnterpriseInput, data, {"qualifications": self.qualifications.refresh()})
         columns = profile.to_columns()
         if profile.webhook_url:
             problem = self.webhook_policy.check(profile.webhook_url)
             if problem:
-                raise ValidationFailed(f"Webhook 地址：{problem}")
+                raise ValidationFailed(f"Webhook 地址：{problem}", field="webhook_url")
             columns["webhook_secret"] = profile.webhook_secret or secrets.token_hex(24)
         return columns
 
@@ -75,7 +79,7 @@ class EnterpriseRegistry:
         columns = self._validated_profile(data)
         with self.sessions() as session:
             if session.scalar(select(Enterprise.id).where(Enterprise.credit_code == columns["credit_code"])) is not None:
-                raise ValidationFailed(f"统一社会信用代码 {columns['credit_code']} 的企业已存在")
+                raise ValidationFailed(f"统一社会信用代码 {columns['credit_code']} 的企业已存在", field="credit_code")
             enterprise = Enterprise(**columns)
             session.add(enterprise)
             try:
@@ -85,7 +89,7 @@ class EnterpriseRegistry:
                 session.commit()
             except IntegrityError:
                 session.rollback()
-                raise ValidationFailed(f"统一社会信用代码 {columns['credit_code']} 的企业已存在") from None
+                raise ValidationFailed(f"统一社会信用代码 {columns['credit_code']} 的企业已存在", field="credit_code") from None
             return enterprise.id
 
     def update(self, enterprise_id: int, data: dict[str, Any], *, partial: bool = False) -> None:
@@ -104,7 +108,7 @@ class EnterpriseRegistry:
             if columns["credit_code"] != enterprise.credit_code and session.scalar(
                 select(Enterprise.id).where(Enterprise.credit_code == columns["credit_code"])
             ):
-                raise ValidationFailed(f"统一社会信用代码 {columns['credit_code']} 的企业已存在")
+                raise ValidationFailed(f"统一社会信用代码 {columns['credit_code']} 的企业已存在", field="credit_code")
             if columns.get("webhook_url") and not data.get("webhook_secret") and enterprise.webhook_secret:
                 columns["webhook_secret"] = enterprise.webhook_secret
             for key, value in columns.items():
@@ -146,6 +150,8 @@ def _enterprise_out(enterprise: Enterprise, include_secret: bool) -> dict[str, A
         size=enterprise.size,
         size_label=None if enterprise.size is None else EnterpriseSize(enterprise.size).label,
         region_name=region.full_name if region else None,
+        ownership_label=None if enterprise.ownership is None else Ownership(enterprise.ownership).label,
+        qualification_labels=None if enterprise.qualifications is None else [qualification_label(q) for q in enterprise.qualifications],
     )
     if include_secret:
         out["webhook_secret"] = enterprise.webhook_secret

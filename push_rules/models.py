@@ -45,6 +45,7 @@ class Enterprise(Base):
     total_assets: Mapped[float | None] = mapped_column(Float)  # 万元
     size: Mapped[str | None] = mapped_column(String(8), index=True)  # computed, EnterpriseSize value
     qualifications: Mapped[list[str] | None] = mapped_column(JSON)  # None: not declared
+    ownership: Mapped[str | None] = mapped_column(String(16))  # Ownership value
     interest_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     interest_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     email: Mapped[str | None] = mapped_column(String(254))
@@ -52,6 +53,17 @@ class Enterprise(Base):
     webhook_secret: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class QualificationEntry(Base):
+    """A qualification an admin added to the built-in catalogue (:mod:`push_rules.qualifications`)."""
+
+    __tablename__ = "push_qualifications"
+
+    slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(40), unique=True)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class PolicyVersion(Base):

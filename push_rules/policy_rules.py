@@ -9,17 +9,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from push_rules.models import EligibilityRule, PolicyVersion
 from push_rules.policy_versions import PolicyVersions
+from push_rules.qualification_store import QualificationStore
 from push_rules.rule_engine import describe_condition
-from push_rules.rule_suggester import RuleSuggester
+from push_rules.rule_suggester import RuleSuggester, SuggestedCondition
 from push_rules.rules_schema import RuleValidator, iter_leaves
 
 
 class PolicyRules:
-    def __init__(self, sessions: sessionmaker[Session], versions: PolicyVersions) -> None:
+    def __init__(self, sessions: sessionmaker[Session], versions: PolicyVersions, qualifications: QualificationStore) -> None:
         self.sessions = sessions
         self.versions = versions
-        self.validator = RuleValidator()
+        self.qualifications = qualifications
         self.suggester = RuleSuggester()
+
+    @property
+    def validator(self) -> RuleValidator:
+        """A validator over the current qualification catalogue (admins may have added entries)."""
+        return RuleValidator(self.qualifications.refresh())
 
     def get(self, policy_id: str) -> dict[str, Any]:
         """The rule in force for the document's current version (``rules`` None when it has none).
@@ -34,19 +40,35 @@ class PolicyRules:
             return _rule_out(policy_id, version, rule)
 
     def suggest(self, policy_id: str) -> dict[str, Any]:
-        """Conditions read from the document's text, each with its evidence sentence; nothing is saved."""
+        """A rule read from the document's eligibility clauses, each condition with its evidence sentence and a
+        confidence; ``needs_review`` when the suggestion is unsure, ``measures`` one rule per measure of an omnibus
+        document. Nothing is saved."""
         document = self.versions.document(policy_id)
-        suggestion = self.suggester.suggest(document.text, region_hint=document.metadata.region)
-        rule = self.validator.validate(suggestion.rule) if suggestion.conditions else None
+        meta = document.metadata
+        catalog = self.qualifications.refresh()
+        suggestion = self.suggester.suggest(document.text, meta.region, title=meta.title, issuer=meta.issuer, qualifications=catalog)
+        validator = RuleValidator(catalog)
+        rule = validator.validate(suggestion.rule)
+        jurisdiction = suggestion.jurisdiction
         return {
             "policy_id": policy_id,
             "rules": rule,
-            "conditions": [
-                {"condition": describe_condition(leaf), "evidence": ev} for leaf, ev in zip(iter_leaves(rule), suggestion.evidence)
-            ]
-            if rule
-            else [],
-            "note": "以下条件由系统从申报条件/支持对象/适用范围等段落中提取，请工作人员逐条核对后保存。" if rule else "未能从文本中识别出申报条件，请手动编写规则。",
+            "conditions": _suggested_conditions(iter_leaves(rule), suggestion.leaf_conditions()),
+            "needs_review": suggestion.needs_review,
+            "review_reasons": suggestion.reasons,
+            "no_conditions": suggestion.no_conditions,
+            "note": suggestion.note,
+            "jurisdiction": {
+                "region_code": jurisdiction.region.code if jurisdiction and jurisdiction.region else None,
+                "region_name": jurisdiction.label if jurisdiction else None,
+                "national": bool(jurisdiction and jurisdiction.national),
+                "source": jurisdiction.source if jurisdiction else "none",
+            },
+            "measures": [
+                {"heading": m.heading, "rules": (measure_rule := validator.validate(m.rule)),
+                 "conditions": _suggested_conditions(iter_leaves(measure_rule), m.conditions)}
+                for m in suggestion.measures
+            ],
         }
 
     def save(self, policy_id: str, rule: Any, *, suggested: bool = False) -> dict[str, Any]:
@@ -64,6 +86,21 @@ class PolicyRules:
             session.add(saved)
             session.commit()
             return _rule_out(policy_id, version, saved)
+
+
+def _suggested_conditions(leaves: list[dict[str, Any]], conditions: list[SuggestedCondition]) -> list[dict[str, Any]]:
+    return [
+        {
+            "condition": describe_condition(leaf),
+            "evidence": c.evidence,
+            "confidence": round(c.confidence, 2),
+            "source": c.source,
+            "source_label": c.source_label,
+            "negated": c.negated,
+            "rule": leaf,
+        }
+        for leaf, c in zip(leaves, conditions)
+    ]
 
 
 def _rule_out(policy_id: str, version: PolicyVersion, rule: EligibilityRule | None) -> dict[str, Any]:

@@ -7,12 +7,13 @@ import re
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from push_rules.credit_code import normalize_credit_code, validate_credit_code
 from push_rules.enterprise_size import EnterpriseSizeClassifier
 from push_rules.industry_codes import IndustryTable
-from push_rules.qualifications import normalize_qualification
+from push_rules.ownership import Ownership
+from push_rules.qualifications import QualificationCatalog, normalize_qualification
 from push_rules.regions import RegionTable
 
 MAX_EMPLOYEES = 5_000_000
@@ -33,7 +34,11 @@ def _amount(value: float | None, label: str) -> float | None:
 
 
 class EnterpriseInput(BaseModel):
-    """What a client sends to create or replace an enterprise profile. Amounts are in 万元."""
+    """What a client sends to create or replace an enterprise profile. Amounts are in 万元.
+
+    Qualifications are checked against the catalogue passed as validation context ``{"qualifications": catalog}``
+    (the built-in catalogue without one).
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -47,6 +52,7 @@ class EnterpriseInput(BaseModel):
     annual_revenue: float | None = None
     total_assets: float | None = None
     qualifications: list[str] | None = None  # None: not declared; [] declared none
+    ownership: str | None = None  # Ownership value or label (国有、集体、私营、外资、港澳台资 …)
     interest_topics: list[str] = Field(default_factory=list)
     interest_keywords: list[str] = Field(default_factory=list)
     email: str | None = None
@@ -110,10 +116,17 @@ class EnterpriseInput(BaseModel):
 
     @field_validator("qualifications")
     @classmethod
-    def _qualifications(cls, value: list[str] | None) -> list[str] | None:
+    def _qualifications(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
         if value is None:
             return None
-        return sorted({normalize_qualification(v) for v in value})
+        catalog = (info.context or {}).get("qualifications")
+        normalize = catalog.normalize if isinstance(catalog, QualificationCatalog) else normalize_qualification
+        return sorted({normalize(v) for v in value})
+
+    @field_validator("ownership")
+    @classmethod
+    def _ownership(cls, value: str | None) -> str | None:
+        return None if not value else Ownership.from_str(value).value
 
     @field_validator("interest_topics", "interest_keywords")
     @classmethod

@@ -17,7 +17,8 @@ from sqlalchemy import Engine, select
 
 from push_rules.enterprise_size import EnterpriseSize
 from push_rules.models import Counter, Enterprise
-from push_rules.qualifications import QUALIFICATION_BITS
+from push_rules.ownership import OWNERSHIP_ORDER
+from push_rules.qualifications import qualification_bit
 from push_rules.regions import region_prefix
 
 _SIZES = [s.value for s in EnterpriseSize]
@@ -38,6 +39,7 @@ class ProfileColumns:
     numeric: dict[str, np.ndarray]  # float64, NaN missing
     qual_bits: np.ndarray  # uint64
     qual_known: np.ndarray  # bool
+    ownership: np.ndarray  # int8 index into Ownership, -1 unknown
     revision: int = 0
 
     def __len__(self) -> int:
@@ -71,10 +73,12 @@ class ProfileColumns:
                 known[i] = True
                 mask = 0
                 for q in r.qualifications:
-                    if q in QUALIFICATION_BITS:
-                        mask |= 1 << QUALIFICATION_BITS[q]
+                    bit = qualification_bit(q)
+                    if bit is not None:
+                        mask |= 1 << bit
                 bits[i] = mask
-        return cls(ids, region, section, digits, level, size, established, numeric, bits, known, revision)
+        ownership = np.fromiter((OWNERSHIP_ORDER.index(o) if (o := getattr(r, "ownership", None)) else -1 for r in rows), dtype=np.int8, count=n)
+        return cls(ids, region, section, digits, level, size, established, numeric, bits, known, ownership, revision)
 
     def known(self, field: str) -> np.ndarray:
         """Which profiles have a value for ``field`` (a key of :data:`push_rules.rule_fields.FIELDS`)."""
@@ -88,16 +92,22 @@ class ProfileColumns:
             return self.established != 0
         if field == "qualifications":
             return self.qual_known
+        if field == "ownership":
+            return self.ownership >= 0
+        if field == "enterprise":
+            return np.ones(len(self.ids), dtype=bool)
         return ~np.isnan(self.numeric[field])
 
     def equals(self, field: str, value: str) -> np.ndarray:
-        """Which profiles have exactly the canonical code ``value`` in ``field`` (region, industry or size)."""
+        """Which profiles have exactly the canonical code ``value`` in ``field`` (region, industry, size or ownership)."""
         if field == "region":
             return self.region == int(value)
         if field == "industry":
             return self.industry_under(value, exact=True)
         if field == "size":
             return self.size == _SIZES.index(value)
+        if field == "ownership":
+            return self.ownership == OWNERSHIP_ORDER.index(value)
         raise ValueError(f"field {field!r} has no code to compare")
 
     def region_within(self, container: str) -> np.ndarray:
@@ -123,7 +133,9 @@ class ProfileColumns:
     def has_any_qualification(self, slugs: list[str]) -> np.ndarray:
         mask = 0
         for slug in slugs:
-            mask |= 1 << QUALIFICATION_BITS[slug]
+            bit = qualification_bit(slug)
+            if bit is not None:
+                mask |= 1 << bit
         return (self.qual_bits & np.uint64(mask)) != 0
 
 
@@ -138,17 +150,18 @@ _PROFILE_COLUMNS = (
     Enterprise.annual_revenue,
     Enterprise.total_assets,
     Enterprise.qualifications,
+    Enterprise.ownership,
 )
 
 
 class _RawProfile:
     """A driver row in the shape ``ProfileColumns.from_rows`` reads (dates and JSON may come as text on SQLite)."""
 
-    __slots__ = ("id", "region_code", "industry_code", "size", "established_on", "registered_capital", "employees", "annual_revenue", "total_assets", "qualifications")
+    __slots__ = ("id", "region_code", "industry_code", "size", "established_on", "registered_capital", "employees", "annual_revenue", "total_assets", "qualifications", "ownership")
 
     def __init__(self, row: Any) -> None:
         (self.id, self.region_code, self.industry_code, self.size, established, self.registered_capital,
-         self.employees, self.annual_revenue, self.total_assets, qualifications) = row
+         self.employees, self.annual_revenue, self.total_assets, qualifications, self.ownership) = row
         self.established_on = date.fromisoformat(established[:10]) if isinstance(established, str) else established
         self.qualifications = json.loads(qualifications) if isinstance(qualifications, str) else qualifications
 

@@ -91,6 +91,19 @@ class RegionTable:
         result.sort(key=lambda r: (-len(region_prefix(r.code)), r.code))
         return result
 
+    def divisions(self) -> list[Region]:
+        """Every division of the table, in code order."""
+        return [self.get(code) for code in sorted(self._rows)]  # type: ignore[misc]
+
+    def named(self, name: str) -> list[Region]:
+        """Divisions whose own name is ``name``, anywhere in China."""
+        if not hasattr(self, "_by_name"):
+            index: dict[str, list[str]] = {}
+            for code, (own, _parent) in self._rows.items():
+                index.setdefault(own, []).append(code)
+            self._by_name = index
+        return [self.get(code) for code in self._by_name.get(name, [])]  # type: ignore[misc]
+
     def children_named(self, container: str, name: str) -> list[Region]:
         """Divisions inside ``container`` whose own name is ``name`` (county names repeat across China)."""
         prefix = region_prefix(container)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from policy.labels import LabelledEnum
 from push_rules.enterprise_size import INDICATOR_LABELS, EnterpriseSize, EnterpriseSizeClassifier
 from push_rules.industry_codes import IndustryTable
+from push_rules.ownership import Ownership
 from push_rules.qualifications import qualification_label
 from push_rules.regions import RegionTable
 from push_rules.rule_fields import FIELDS
@@ -89,6 +90,8 @@ def _missing(field: str, profile: ProfileLike) -> str:
         return "未填写成立日期，请完善企业信息"
     if field == "qualifications":
         return "未填写企业资质情况，请完善企业信息"
+    if field == "ownership":
+        return "未填写企业性质（国有、集体、私营、外资、港澳台资等），请完善企业信息"
     return f"未填写{FIELDS[field].label}，请完善企业信息"
 
 
@@ -107,6 +110,10 @@ def _profile_detail(field: str, value: Any, today: date) -> str:
     if field == "qualifications":
         shown = "、".join(qualification_label(q) for q in value) or "无"
         return f"企业已登记资质：{shown}"
+    if field == "ownership":
+        return f"企业性质：{Ownership(value).label}"
+    if field == "enterprise":
+        return "已登记的企业"
     spec = FIELDS[field]
     return f"企业{spec.label}：{format_number(value)}{spec.unit}"
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from push_rules.enterprise_size import EnterpriseSize
 from push_rules.industry_codes import IndustryTable
-from push_rules.qualifications import normalize_qualification
+from push_rules.ownership import Ownership
+from push_rules.qualifications import QualificationCatalog, normalize_qualification
 from push_rules.regions import RegionTable
 
 
@@ -30,12 +31,16 @@ FIELDS: dict[str, FieldSpec] = {
     "annual_revenue": FieldSpec("营业收入", "annual_revenue", "万元"),
     "total_assets": FieldSpec("资产总额", "total_assets", "万元"),
     "qualifications": FieldSpec("企业资质", "qualifications"),
+    "ownership": FieldSpec("企业性质", "ownership"),
+    # every registered enterprise has a credit code: the field of a condition that holds for all of them
+    "enterprise": FieldSpec("企业", "credit_code"),
 }
 
 
-def normalize_value(field: str, value: str) -> str:
-    """The canonical code of a condition value (region code, industry code, size, qualification slug).
+def normalize_value(field: str, value: str, qualifications: QualificationCatalog | None = None) -> str:
+    """The canonical code of a condition value (region code, industry code, size, ownership, qualification slug).
 
+    :param qualifications: the catalogue qualification names are looked up in; the built-in one by default.
     :raises ValueError: with a Chinese message when ``value`` names nothing the field knows.
     """
     if field == "region":
@@ -44,8 +49,10 @@ def normalize_value(field: str, value: str) -> str:
         return IndustryTable.default().normalize(value).code
     if field == "size":
         return EnterpriseSize.from_str(value).value
+    if field == "ownership":
+        return Ownership.from_str(value).value
     if field == "qualifications":
-        return normalize_qualification(value)
+        return qualifications.normalize(value) if qualifications is not None else normalize_qualification(value)
     return value
 
 
@@ -53,6 +60,8 @@ def value_label(field: str, value: str) -> str:
     """How a canonical value is shown to people (企业规模 ``small`` → 小型企业)."""
     if field == "size":
         return EnterpriseSize(value).label + "企业"
+    if field == "ownership":
+        return Ownership(value).label
     if field == "region":
         region = RegionTable.default().get(value)
         return region.full_name if region else value

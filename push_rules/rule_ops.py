@@ -36,6 +36,7 @@ class RuleOp:
     :param bounds: the op takes ``min``/``max`` (inclusive) instead of ``value``.
     :param any_of: the values are alternatives (any one suffices); False: exactly one value.
     :param suggest_rank: where suggested conditions of this op are listed (lower first).
+    :param takes_value: False for an op that needs neither ``value`` nor bounds (:data:`ALL_ENTERPRISES`).
     """
 
     name: str
@@ -50,6 +51,7 @@ class RuleOp:
     """Whether a known (not None) profile value meets the condition on ``today``."""
     met_columns: Callable[[Leaf, ProfileColumns, date], np.ndarray]
     """The same test over all profiles; the caller masks out profiles without a value."""
+    takes_value: bool = True
 
 
 def years_cutoff(today: date, years: float) -> date:
@@ -121,7 +123,7 @@ def _shown_values(leaf: Leaf) -> list[str]:
     return [value_label(leaf["field"], v) for v in leaf.get("value", [])]
 
 
-_CODED_FIELDS = ("region", "industry", "size")
+_CODED_FIELDS = ("region", "industry", "size", "ownership")
 
 EQUALS = RuleOp(
     "equals", "等于", _CODED_FIELDS, None, bounds=False, any_of=False, suggest_rank=9,
@@ -167,7 +169,17 @@ REGION_WITHIN = RuleOp(
     met_columns=lambda leaf, cols, _today: _any_of(cols.region_within, leaf["value"], len(cols)),
 )
 
-RULE_OPS: dict[str, RuleOp] = {op.name: op for op in (EQUALS, IN, INDUSTRY_PREFIX, RANGE, YEARS_SINCE, HAS_QUALIFICATION, REGION_WITHIN)}
+ALL_ENTERPRISES = RuleOp(
+    "all_enterprises", "所有企业", ("enterprise",), "enterprise", bounds=False, any_of=False, suggest_rank=8,
+    describe=lambda leaf: "适用于所有企业",
+    holds=lambda leaf, _value, _today: True,
+    met_columns=lambda leaf, cols, _today: np.ones(len(cols), dtype=bool),
+    takes_value=False,
+)
+
+RULE_OPS: dict[str, RuleOp] = {
+    op.name: op for op in (EQUALS, IN, INDUSTRY_PREFIX, RANGE, YEARS_SINCE, HAS_QUALIFICATION, REGION_WITHIN, ALL_ENTERPRISES)
+}
 
 
 def ops_for_field(field: str) -> list[str]:

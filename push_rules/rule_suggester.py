@@ -1,271 +1,356 @@
-"""Suggest eligibility conditions from a policy's own words, for staff to confirm.
+"""Suggest an eligibility rule from a policy's own words, for staff to confirm.
 
-Only the passages that state who may apply are read: sections introduced by 申报条件、支持对象、适用范围 and
-similar headings (else sentences that speak of 企业 with a condition cue). From them, pattern rules pick out
-the region (注册地/辖区, 本市 → the document's region), enterprise size (中小微企业…), years since
-establishment, revenue and employee thresholds, qualifications and industries. Every suggested condition
-carries the sentence it was read from. Nothing is saved: the staff member confirms or edits the rule.
+1. The jurisdiction (:mod:`push_rules.suggestion.jurisdiction`): where enterprises must be registered when the
+   text says nothing else, read from the issuing authority (national issuers: no region condition).
+2. The eligibility clauses (:mod:`push_rules.suggestion.audience`): scope clauses for the whole document, the
+   title's beneficiary, a 申报条件-style section, else the beneficiaries of the numbered measures.
+3. The conditions of those clauses only (:mod:`push_rules.suggestion.conditions`), one per field, each with a
+   confidence and the sentence it was read from.
+
+A document whose measures address different beneficiaries gets one rule per measure (``measures``) beside the
+suggested rule, and the whole suggestion is marked ``needs_review``; one without recognisable conditions gets
+the explicit question 未识别到申请条件：是否适用于<地区>的所有企业？ with the rule that says so. Nothing is saved.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from push_rules.regions import Region, RegionTable
-from push_rules.rule_ops import HAS_QUALIFICATION, IN, INDUSTRY_PREFIX, RANGE, REGION_WITHIN, RULE_OPS, YEARS_SINCE
+from push_rules.qualifications import QualificationCatalog
+from push_rules.rule_ops import ALL_ENTERPRISES, REGION_WITHIN, RULE_OPS
+from push_rules.rules_schema import iter_leaves, leaf_negations
+from push_rules.suggestion.audience import Audience, AudienceFinder, Clause, sentences
+from push_rules.suggestion.conditions import ConditionReader, Found, strip_citations
+from push_rules.suggestion.jurisdiction import Jurisdiction, JurisdictionReader
+from push_rules.suggestion.numbers import parse_number
 
-SECTION_HEADS = (
-    "申报条件", "申请条件", "申报对象", "申请对象", "支持对象", "扶持对象", "资助对象", "奖励对象", "补贴对象", "补助对象",
-    "适用范围", "适用对象", "享受对象", "申报主体", "申报范围", "支持范围", "扶持范围", "实施范围", "认定条件", "基本条件",
-)
-_HEAD_RE = re.compile("(?:" + "|".join(SECTION_HEADS) + ")")
-# the start of the next numbered heading ends a section
-_NEXT_HEAD = re.compile(r"\n\s*(?:第[一二三四五六七八九十百]+[章条节]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.、．])")
-_SENTENCE_END = re.compile(r"[。；;！!\n]")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
-_NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)"
-
-_SIZE_PATTERNS: list[tuple[re.Pattern[str], list[str]]] = [
-    (re.compile(r"中小微企业|中小微型企业"), ["medium", "small", "micro"]),
-    (re.compile(r"(?<![中])小微企业|小型微型企业|小微型企业"), ["small", "micro"]),
-    (re.compile(r"(?<!科技型)(?<!创新型)(?<!专精特新)中小企业(?!促进|发展专项|服务|公共服务|款项|局|工作)"), ["medium", "small", "micro"]),
-    (re.compile(r"(?<![小中])微型企业"), ["micro"]),
-]
-_QUALIFICATION_PATTERNS: dict[str, re.Pattern[str]] = {
-    "high_tech": re.compile(r"(?<!非)高新技术企业(?!培育)"),
-    "tech_sme": re.compile(r"科技型中小企业"),
-    "innovative_sme": re.compile(r"创新型中小企业"),
-    "srdi_sme": re.compile(r"专精特新[”\"」]?(?:中小)?企业"),
-    "little_giant": re.compile(r"小巨人"),
-    "gazelle": re.compile(r"瞪羚"),
-    "unicorn": re.compile(r"独角兽"),
-    "advanced_tech_service": re.compile(r"技术先进型服务企业"),
-    "enterprise_tech_center": re.compile(r"企业技术中心"),
-    "agri_leading": re.compile(r"农业产业化(?:国家|省级|市级)?(?:重点)?龙头企业"),
+Leaf = dict[str, Any]
+REVIEW_BELOW = 0.7
+MAX_UNION = 6
+MAX_MEASURE_SENTENCE = 200
+DOMINANT_SHARE = 0.5
+_ENTERPRISE_NOUN = re.compile(r"[\u4e00-\u9fa5“”]{1,10}?(?:企业|机构|单位)")
+_ATOM_NAMES = {"region": "region", "size": "size", "qualifications": "qual", "industry": "industry", "established_on": "years",
+               "annual_revenue": "revenue", "employees": "employees", "ownership": "ownership", "enterprise": "all"}
+_SOURCE_LABELS = {
+    "issuer": "发文机关辖区", "title": "标题", "metadata": "文件所属地区", "text": "正文提及的地区", "none": "未识别地区",
+    "scope": "适用范围条款", "section": "申报条件", "measure": "措施对象", "salutation": "主送对象", "dominant": "正文主要对象",
 }
-_INDUSTRY_PATTERNS: list[tuple[re.Pattern[str], list[str]]] = [
-    (re.compile(r"工业企业|规模以上工业|规上工业"), ["B", "C", "D"]),
-    (re.compile(r"制造业|制造企业|生产型企业|生产企业"), ["C"]),
-    (re.compile(r"软件(?:和信息技术服务|企业|开发)"), ["I65"]),
-    (re.compile(r"集成电路"), ["C397", "I652"]),
-    (re.compile(r"互联网企业|平台企业"), ["I64"]),
-    (re.compile(r"电信企业"), ["I631"]),
-    (re.compile(r"批发(?:和|、)?零售|批零|商贸流通|商贸企业"), ["F"]),
-    (re.compile(r"(?<!批发和)(?<!批发、)(?<!批发)零售(?:企业|业|、|行业)"), ["F52"]),
-    (re.compile(r"外贸企业|进出口企业|外贸出口企业"), ["F51"]),
-    (re.compile(r"住宿|餐饮|酒店"), ["H"]),
-    (re.compile(r"交通运输|物流|运输企业|民航|货运"), ["G"]),
-    (re.compile(r"旅游|旅行社"), ["L7291"]),
-    (re.compile(r"教育培训|培训机构"), ["P"]),
-    (re.compile(r"文艺演出|影视|演出|文化企业|剧院|影院"), ["R"]),
-    (re.compile(r"建筑(?:业|企业)"), ["E"]),
-    (re.compile(r"房地产开发企业|房地产企业"), ["K701"]),
-    (re.compile(r"物业(?:服务|管理)企业"), ["K702"]),
-    (re.compile(r"家政"), ["O80"]),
-    (re.compile(r"农业企业|农业经营主体|养殖|种植|三农|农民专业合作社"), ["A"]),
-    (re.compile(r"科技服务|研发机构"), ["M"]),
-]
-_BENEFICIARY = re.compile(r"企业|单位|市场主体|经营主体|个体工商户|合作社")
-_BENEFIT = re.compile(r"给予|补贴|补助|奖励|奖补|扶持|支持|减免|免征|减征|减按|返还|贴息|享受|可申请|申报|认定|优惠|降低|免收|减半|延期|缓缴")
-_REGION_PATTERNS = [
-    re.compile(r"(?:在|于|对)(?P<place>[\u4e00-\u9fa5]{2,14}?)(?:行政区域|辖区|区域|范围|境)内"),
-    re.compile(r"(?:在|于)(?P<place>[\u4e00-\u9fa5]{2,14}?)(?:创办|完成|依法|进行)?(?:工商)?(?:登记)?(?:注册|登记|设立|落户)"),
-    re.compile(r"(?:注册地|注册登记地|登记地)(?:在|为|位于)(?P<place>[\u4e00-\u9fa5]{2,14})"),
-]
-# names of the facts :meth:`Suggestion.atoms` lists, by field
-_ATOM_NAMES = {"region": "region", "size": "size", "qualifications": "qual", "industry": "industry", "established_on": "years", "annual_revenue": "revenue"}
-_LOCAL_REGISTERED = re.compile(r"(?:本|我)(?:省|自治区|市|区|县|旗)(?:行政区域内|辖区内|范围内)?(?:依法)?(?:登记|注册|设立)")
+_CONFIDENCE = {"scope": 0.9, "section": 0.8, "title": 0.75, "salutation": 0.7, "measure": 0.6}
 
 
-def parse_number(text: str) -> float:
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return float(text)
-    if text == "十":
-        return 10.0
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return float((_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0))
-    total = 0.0
-    for ch in text:
-        total = total * 10 + _CN_DIGITS.get(ch, 0) if ch != "半" else total + 0.5
-    return total
+@dataclass(frozen=True)
+class SuggestedCondition:
+    leaf: Leaf
+    evidence: str
+    confidence: float
+    source: str  # scope | title | section | measure | issuer | metadata | text
+    negated: bool = False
+
+    @property
+    def node(self) -> dict[str, Any]:
+        return {"not": self.leaf} if self.negated else self.leaf
+
+    @property
+    def source_label(self) -> str:
+        return _SOURCE_LABELS.get(self.source, self.source)
+
+
+@dataclass
+class SuggestedMeasure:
+    """One measure of an omnibus document and the conditions on its beneficiaries (region not included)."""
+
+    heading: str
+    conditions: list[SuggestedCondition]
+
+    @property
+    def rule(self) -> dict[str, Any]:
+        return {"all": [c.node for c in self.conditions]}
 
 
 @dataclass
 class Suggestion:
-    conditions: list[dict[str, Any]] = field(default_factory=list)
-    evidence: list[str] = field(default_factory=list)
+    conditions: list[SuggestedCondition] = field(default_factory=list)
+    alternatives: list[SuggestedMeasure] = field(default_factory=list)  # the rule's any-of group (union of measures)
+    measures: list[SuggestedMeasure] = field(default_factory=list)  # one rule per measure, offered to staff
+    jurisdiction: Jurisdiction | None = None
+    reasons: list[str] = field(default_factory=list)  # why staff should review it
+    no_conditions: bool = False
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.reasons)
 
     @property
     def rule(self) -> dict[str, Any]:
-        return {"all": self.conditions}
+        nodes = [c.node for c in self.conditions]
+        if len(self.alternatives) == 1:
+            nodes += [c.node for c in self.alternatives[0].conditions]
+        elif self.alternatives:
+            nodes.append({"any": [m.rule for m in self.alternatives]})
+        return {"all": nodes}
 
-    def add(self, condition: dict[str, Any], evidence: str) -> None:
-        if condition not in self.conditions:
-            self.conditions.append(condition)
-            self.evidence.append(evidence.strip()[:200])
+    def leaf_conditions(self) -> list[SuggestedCondition]:
+        """The suggested conditions in :func:`push_rules.rules_schema.iter_leaves` order of :attr:`rule`."""
+        out = list(self.conditions)
+        for measure in self.alternatives:
+            out += measure.conditions
+        return out
+
+    @property
+    def evidence(self) -> list[str]:
+        return [c.evidence for c in self.leaf_conditions()]
+
+    @property
+    def note(self) -> str:
+        if self.no_conditions:
+            where = self.jurisdiction.label if self.jurisdiction and (self.jurisdiction.region or self.jurisdiction.national) else "（未识别地区）"
+            return f"未识别到申请条件：是否适用于{where}的所有企业？请工作人员确认。"
+        return "以下条件由系统从文件的适用范围、申报条件等条款中提取，每条附原文依据和置信度，请工作人员逐条核对后保存。"
 
     def atoms(self) -> set[str]:
         """Flat facts for precision/recall: ``region:150100``, ``size:small``, ``revenue_min:2000`` …"""
-        out: set[str] = set()
-        for leaf in self.conditions:
-            op = RULE_OPS[leaf["op"]]
-            fieldname = leaf.get("field") or op.implied_field or ""
-            name = _ATOM_NAMES.get(fieldname, fieldname)
-            if op.bounds:
-                out |= {f"{name}_{bound}:{leaf[bound]:g}" for bound in ("min", "max") if bound in leaf}
-            else:
-                values = leaf["value"] if isinstance(leaf["value"], list) else [leaf["value"]]
-                out |= {f"{name}:{v}" for v in values}
-        return out
+        return rule_atoms(self.rule)
+
+
+def rule_atoms(rule: dict[str, Any] | None) -> set[str]:
+    """Flat facts of a rule's conditions: ``region:440106``, ``size:small``, ``revenue_min:2000``, ``not:ownership:state`` …"""
+    if not rule:
+        return set()
+    out: set[str] = set()
+    for leaf, negated in zip(iter_leaves(rule), leaf_negations(rule)):
+        op = RULE_OPS[leaf["op"]]
+        fieldname = leaf.get("field") or op.implied_field or ""
+        name = ("not:" if negated else "") + _ATOM_NAMES.get(fieldname, fieldname)
+        if not op.takes_value:
+            out.add(name)
+        elif op.bounds:
+            out |= {f"{name}_{bound}:{leaf[bound]:g}" for bound in ("min", "max") if bound in leaf}
+        else:
+            values = leaf["value"] if isinstance(leaf["value"], list) else [leaf["value"]]
+            out |= {f"{name}:{v}" for v in values}
+    return out
+
+
+class _ConditionSet:
+    """Conditions kept one per field: the first source to state a field wins; a range gains the other bound."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, SuggestedCondition] = {}
+
+    def add(self, found: Found, confidence: float, source: str) -> None:
+        key = found.key
+        leaf = dict(found.leaf)
+        current = self.items.get(key)
+        if current is None:
+            self.items[key] = SuggestedCondition(leaf, found.evidence, confidence, source, found.negated)
+            return
+        if current.source != source:
+            if RULE_OPS[leaf["op"]].bounds and current.leaf["op"] == leaf["op"]:
+                self._add_bound(key, current, leaf, found.evidence)
+            return
+        if RULE_OPS[leaf["op"]].bounds and current.leaf["op"] == leaf["op"]:
+            self._add_bound(key, current, leaf, found.evidence)
+        elif RULE_OPS[leaf["op"]].any_of and current.leaf["op"] == leaf["op"] and "value" in leaf:
+            values = list(current.leaf["value"]) + [v for v in leaf["value"] if v not in current.leaf["value"]]
+            self.items[key] = SuggestedCondition({**current.leaf, "value": values}, current.evidence, current.confidence, source, current.negated)
+
+    def _add_bound(self, key: str, current: SuggestedCondition, leaf: Leaf, evidence: str) -> None:
+        merged = dict(current.leaf)
+        for bound in ("min", "max"):
+            if bound in leaf and bound not in merged:
+                merged[bound] = leaf[bound]
+        if "min" in merged and "max" in merged and merged["min"] > merged["max"]:
+            return
+        if merged != current.leaf:
+            joined = current.evidence if evidence == current.evidence else f"{current.evidence}；{evidence}"[:300]
+            self.items[key] = SuggestedCondition(merged, joined, current.confidence, current.source, current.negated)
+
+    def values(self) -> list[SuggestedCondition]:
+        return sorted(self.items.values(), key=lambda c: RULE_OPS[c.leaf["op"]].suggest_rank)
 
 
 class RuleSuggester:
-    """Read 申报条件-style passages and propose conditions.
+    """Read a policy's eligibility clauses and propose a rule.
 
     >>> RuleSuggester().suggest("一、申报条件\\n（一）在呼和浩特市注册，成立满2年的中小企业。", region_hint=None).atoms()
     {'region:150100', 'size:medium', 'size:small', 'size:micro', 'years_min:2'}
     """
 
-    def __init__(self) -> None:
-        self.regions = RegionTable.default()
+    def __init__(self, qualifications: QualificationCatalog | None = None) -> None:
+        self.places = JurisdictionReader()
+        self.audience = AudienceFinder()
+        self.qualifications = qualifications
 
-    def condition_passages(self, text: str) -> list[str]:
-        passages = []
-        for match in _HEAD_RE.finditer(text):
-            start = match.start()
-            rest = text[match.end() : match.end() + 1500]
-            following = _NEXT_HEAD.search(rest[5:]) if "\n" in rest[:40] else None
-            # a heading line: take the section body until the next heading of the same kind; inline: the sentence
-            if following is not None and re.search(r"[:：]?\s*\n", rest[:40]):
-                end = match.end() + 5 + following.start()
-                body = text[start:end]
-                # a section whose body is a numbered list: keep the whole list
-                if len(body) < 60:
-                    body = text[start : match.end() + 800]
+    def suggest(
+        self,
+        text: str,
+        region_hint: str | None = None,
+        *,
+        title: str | None = None,
+        issuer: str | None = None,
+        qualifications: QualificationCatalog | None = None,
+    ) -> Suggestion:
+        """The suggested rule of a document.
+
+        :param text: the document's text.
+        :param region_hint: the document's region from its metadata (省/市 name), if any.
+        :param title: the document's title from its metadata.
+        :param issuer: the issuing authority from its metadata (its jurisdiction is the default region).
+        :param qualifications: the catalogue whose entries (built-in and added) are recognised in the text.
+        """
+        text = text.replace("\r\n", "\n")
+        reader = ConditionReader(qualifications or self.qualifications, self.places)
+        jurisdiction = self.places.read(text, title=title, issuer=issuer, region_hint=region_hint)
+        audience = self.audience.find(text, title)
+        suggestion = Suggestion(jurisdiction=jurisdiction)
+        found = _ConditionSet()
+        region_found: SuggestedCondition | None = None
+        for clause, weight in self._authoritative(audience):
+            for sentence in clause.sentences:
+                for item in reader.read(sentence, jurisdiction.region, region=clause.kind != "title"):
+                    if item.leaf["op"] == REGION_WITHIN.name:
+                        if region_found is None:
+                            region_found = SuggestedCondition(item.leaf, item.evidence, 0.95, clause.kind)
+                    elif item.leaf["op"] != ALL_ENTERPRISES.name:
+                        found.add(item, weight, clause.kind)
+        self._apply_extensions(found, audience, reader)
+        measures = self._measures(audience, reader, jurisdiction)
+        suggestion.measures = [m for m in measures if m.conditions]
+        conditions = found.values()
+        if not conditions:
+            conditions = self._dominant(text, reader)
+            if conditions:
+                suggestion.reasons.append("未找到适用范围条款：按正文中反复出现的企业类别给出条件")
+        if not conditions and measures:
+            specific = [m for m in measures if m.conditions]
+            if specific and len(specific) == len(measures) and len(_distinct(specific)) <= MAX_UNION:
+                suggestion.alternatives = _distinct(specific)
+                regions = {json_key(c.leaf) for m in suggestion.alternatives for c in m.conditions if c.leaf["op"] == REGION_WITHIN.name}
+                if len(regions) == 1 and all(any(c.leaf["op"] == REGION_WITHIN.name for c in m.conditions) for m in suggestion.alternatives):
+                    region_found = next(c for c in suggestion.alternatives[0].conditions if c.leaf["op"] == REGION_WITHIN.name)
+                    for m in suggestion.alternatives:
+                        m.conditions = [c for c in m.conditions if c.leaf["op"] != REGION_WITHIN.name]
+                    suggestion.alternatives = [m for m in suggestion.alternatives if m.conditions] if all(m.conditions for m in suggestion.alternatives) else []
+                if len(suggestion.alternatives) > 1:
+                    suggestion.reasons.append("各项措施面向不同对象：规则取各措施对象之并集，另按措施分别给出规则")
+            elif specific:
+                suggestion.reasons.append("部分措施只面向特定对象：规则按面向所有企业的措施给出，另按措施分别给出规则")
+        suggestion.conditions = self._region(region_found, jurisdiction) + conditions
+        if not conditions and not suggestion.alternatives:
+            suggestion.no_conditions = True
+            suggestion.reasons.insert(0, "未识别到申请条件")
+            if not suggestion.conditions:
+                suggestion.conditions = [SuggestedCondition({"op": ALL_ENTERPRISES.name, "field": "enterprise"}, jurisdiction.evidence or "未识别到申请条件", 0.5, jurisdiction.source)]
+        if jurisdiction.source in ("text", "none") and region_found is None:
+            suggestion.reasons.append("未能从发文机关确定适用地区" + ("，按正文提及的地区给出" if jurisdiction.region else ""))
+        if any(c.confidence < REVIEW_BELOW for c in suggestion.leaf_conditions()) and not suggestion.reasons:
+            suggestion.reasons.append("部分条件置信度较低")
+        return suggestion
+
+    @staticmethod
+    def _authoritative(audience: Audience) -> list[tuple[Clause, float]]:
+        """The clauses conditions are taken from, most authoritative first: scope, title, the one section."""
+        clauses = [(c, _CONFIDENCE["scope"]) for c in audience.scope]
+        if audience.title is not None:
+            clauses.append((audience.title, _CONFIDENCE["title"]))
+        if audience.salutation is not None:
+            clauses.append((audience.salutation, _CONFIDENCE["salutation"]))
+        if len(audience.sections) == 1:
+            clauses.append((audience.sections[0], _CONFIDENCE["section"]))
+        return clauses
+
+    @staticmethod
+    def _apply_extensions(found: _ConditionSet, audience: Audience, reader: ConditionReader) -> None:
+        """参照本条例执行: the ownership classes a document extends to join its ownership condition."""
+        extra: list[str] = []
+        for sentence in audience.extensions:
+            for item in reader.ownership(sentence, sentence):
+                if not item.negated:
+                    extra += item.leaf["value"]
+        if not extra:
+            return
+        if "foreign" in extra and "hmt" not in extra:
+            extra.append("hmt")  # investment from Hong Kong, Macao and Taiwan follows the rules of foreign investment
+        for key, condition in list(found.items.items()):
+            if condition.leaf.get("field") != "ownership":
+                continue
+            values = list(condition.leaf["value"])
+            values = [v for v in values if v not in extra] if condition.negated else values + [v for v in extra if v not in values]
+            if values:
+                found.items[key] = SuggestedCondition({**condition.leaf, "value": values}, condition.evidence, condition.confidence, condition.source, condition.negated)
             else:
-                end_match = re.search(r"[。\n]", rest)
-                body = text[start : match.end() + (end_match.end() if end_match else len(rest))]
-                if len(body) < 40:
-                    body = text[start : match.end() + 600]
-            passages.append(body)
-        # and every clause that names who benefits: 对…企业…给予/补贴/奖励…, …企业可申请/享受…
-        passages.extend(s for s in _sentences(text) if _BENEFICIARY.search(s) and _BENEFIT.search(s))
-        return passages
+                del found.items[key]
 
-    def suggest(self, text: str, region_hint: str | None = None) -> Suggestion:
-        suggestion = Suggestion()
-        passages = self.condition_passages(text.replace("\r\n", "\n"))
-        for passage in passages:
-            for sentence in _sentences(passage):
-                self._region(sentence, region_hint, suggestion)
-                self._size(sentence, suggestion)
-                self._years(sentence, suggestion)
-                self._threshold(sentence, suggestion, "annual_revenue", r"(?:营业收入|主营业务收入|销售收入|营收|销售额)", money=True)
-                self._threshold(sentence, suggestion, "employees", r"(?:从业人员|职工|员工|用工|就业人员|在岗人数|参保人数)(?:人数|总数)?", money=False)
-                self._headcount(sentence, suggestion)
-                for slug, pattern in _QUALIFICATION_PATTERNS.items():
-                    if pattern.search(sentence):
-                        suggestion.add({"op": HAS_QUALIFICATION.name, "value": slug, "label": None}, sentence)
-                for pattern, prefixes in _INDUSTRY_PATTERNS:
-                    if pattern.search(sentence):
-                        suggestion.add({"op": INDUSTRY_PREFIX.name, "value": prefixes, "label": None}, sentence)
-        return self._tidy(suggestion)
-
-    def _tidy(self, suggestion: Suggestion) -> Suggestion:
-        """Merge the values of any-of conditions of one op and field into one condition (regions, sizes, qualifications, industries)."""
-        tidy = Suggestion()
-        merged: dict[tuple[str, str], tuple[list[str], str]] = {}
-        for leaf, evidence in zip(suggestion.conditions, suggestion.evidence):
-            leaf = {k: v for k, v in leaf.items() if v is not None}
-            op = leaf["op"]
-            if RULE_OPS[op].any_of:
-                key = (op, leaf.get("field", ""))
-                values = leaf["value"] if isinstance(leaf["value"], list) else [leaf["value"]]
-                current, ev = merged.get(key, ([], evidence))
-                merged[key] = (current + [v for v in values if v not in current], ev)
-            else:
-                tidy.add(leaf, evidence)
-        for (op, fieldname), (values, evidence) in merged.items():
-            leaf: dict[str, Any] = {"op": op, "value": values}
-            if fieldname:
-                leaf["field"] = fieldname
-            if op == REGION_WITHIN.name:
-                # keep the most specific regions only (a city named with its province: the city)
-                values = [v for v in values if not any(o != v and o.startswith(v.rstrip("0")) for o in values)]
-                leaf["value"] = values
-            tidy.add(leaf, evidence)
-        pairs = sorted(zip(tidy.conditions, tidy.evidence), key=lambda p: RULE_OPS[p[0]["op"]].suggest_rank)
-        return Suggestion([p[0] for p in pairs], [p[1] for p in pairs])
-
-    def _region(self, sentence: str, region_hint: str | None, suggestion: Suggestion) -> None:
-        hinted = self.regions.resolve_name(region_hint) if region_hint else None
-        for pattern in _REGION_PATTERNS:
-            for match in pattern.finditer(sentence):
-                region = self._place(match.group("place"), hinted)
-                if region is not None:
-                    suggestion.add({"op": REGION_WITHIN.name, "value": [region.code]}, sentence)
-                    return
-        if hinted is not None and _LOCAL_REGISTERED.search(sentence):
-            suggestion.add({"op": REGION_WITHIN.name, "value": [hinted.code]}, sentence)
-
-    def _place(self, place: str, hinted: Region | None) -> Region | None:
-        """The division a place phrase names; a bare county name is looked up under the document's own region."""
-        found = self.regions.find_in_text(place)
-        if found:
-            return found[0]
-        if hinted is not None:
-            for region in self.regions.children_named(hinted.code, place):
-                return region
-        return None
-
-    def _size(self, sentence: str, suggestion: Suggestion) -> None:
-        for pattern, sizes in _SIZE_PATTERNS:
-            if pattern.search(sentence):
-                suggestion.add({"op": IN.name, "field": "size", "value": sizes}, sentence)
-                return
-
-    def _years(self, sentence: str, suggestion: Suggestion) -> None:
-        for match in re.finditer(rf"(?:成立|注册|设立|经营|运营)(?:时间)?(?:已|须|应)?(满|超过|不少于|不足|未满|不超过|在)?{_NUM}(个月|个?周?年)(以上|及以上|以内|以下|内|\(含\)|（含）)?", sentence):
-            lead, number, unit, tail = match.group(1) or "", parse_number(match.group(2)), match.group(3), match.group(4) or ""
-            if unit == "个月":
-                if number % 12:
+    def _measures(self, audience: Audience, reader: ConditionReader, jurisdiction: Jurisdiction) -> list[SuggestedMeasure]:
+        clauses = audience.sections if len(audience.sections) > 1 else audience.measures
+        measures = []
+        for clause in clauses:
+            found = _ConditionSet()
+            generic = not clause.sentences
+            for sentence in clause.sentences:
+                if len(sentence) > MAX_MEASURE_SENTENCE:  # a list or table run together: no beneficiary can be told apart
+                    generic = True
                     continue
-                number /= 12
-            if number <= 0 or number > 50:
-                continue
-            if lead in ("不足", "未满", "不超过") or tail in ("以内", "以下", "内"):
-                suggestion.add({"op": YEARS_SINCE.name, "max": number}, sentence)
-            elif lead or tail:
-                suggestion.add({"op": YEARS_SINCE.name, "min": number}, sentence)
+                items = [i for i in reader.read(sentence, jurisdiction.region) if i.leaf["op"] != ALL_ENTERPRISES.name]
+                if not any(i.leaf["op"] != REGION_WITHIN.name for i in items):
+                    generic = True
+                for item in items:
+                    found.add(item, _CONFIDENCE["measure"], "measure")
+            measures.append(SuggestedMeasure(clause.heading, [] if generic else found.values()))
+        return measures
 
-    def _headcount(self, sentence: str, suggestion: Suggestion) -> None:
-        """Head counts written before the noun: 30人（含）以下小微企业, 不少于1名员工."""
-        for match in re.finditer(rf"{_NUM}人(?:（含）|\(含\))?(以下|以上)的?(?:小微企业|小型企业|参保企业|企业)", sentence):
-            bound = "max" if match.group(2) == "以下" else "min"
-            suggestion.add({"op": RANGE.name, "field": "employees", bound: parse_number(match.group(1))}, sentence)
-        for match in re.finditer(rf"(不少于|至少)({_NUM[1:-1]})[名个]?(?:员工|职工|从业人员)", sentence):
-            suggestion.add({"op": RANGE.name, "field": "employees", "min": parse_number(match.group(2))}, sentence)
+    @staticmethod
+    def _dominant(text: str, reader: ConditionReader) -> list[SuggestedCondition]:
+        """The kind of enterprise a document keeps naming (房地产开发企业 in a notice about their financing), when
+        one kind makes up at least :data:`DOMINANT_SHARE` of the enterprises it names."""
+        mentions = [m.group(0) for m in _ENTERPRISE_NOUN.finditer(strip_citations(text))]
+        if len(mentions) < 3:
+            return []
+        counts: dict[str, tuple[int, Found]] = {}
+        for noun in mentions:
+            for item in reader.read(noun, None, region=False):
+                # state-owned enterprises are named as landlords and buyers far more often than as beneficiaries
+                if item.leaf["op"] == ALL_ENTERPRISES.name or (item.leaf.get("field") == "ownership" and not item.negated):
+                    continue
+                key = json_key({"negated": item.negated, **item.leaf})
+                n, first = counts.get(key, (0, item))
+                counts[key] = (n + 1, first)
+        if not counts:
+            return []
+        n, item = max(counts.values(), key=lambda pair: pair[0])
+        if n < 3 or n / len(mentions) < DOMINANT_SHARE:
+            return []
+        evidence = next((s for s in sentences(text) if item.evidence in s), item.evidence)
+        return [SuggestedCondition(item.leaf, evidence[:200], 0.55, "dominant", item.negated)]
 
-    def _threshold(self, sentence: str, suggestion: Suggestion, field_name: str, subject: str, *, money: bool) -> None:
-        unit = r"(亿元|万元|千万元|元)" if money else r"(人|名)"
-        pattern = re.compile(rf"{subject}[^，。；\d一二三四五六七八九十]{{0,12}}?(达到|超过|不低于|不少于|不超过|低于|少于|在)?{_NUM}{unit}(以上|及以上|以下|以内|（含）|\(含\))?")
-        for match in pattern.finditer(sentence):
-            lead, number, unit_text, tail = match.group(1) or "", parse_number(match.group(2)), match.group(3), match.group(4) or ""
-            if money:
-                number *= {"亿元": 10000, "千万元": 1000, "万元": 1, "元": 0.0001}[unit_text]
-            upper = lead in ("不超过", "低于", "少于") or tail in ("以下", "以内")
-            lower = lead in ("达到", "超过", "不低于", "不少于") or tail in ("以上", "及以上")
-            if upper == lower:
-                continue
-            bound = "max" if upper else "min"
-            suggestion.add({"op": RANGE.name, "field": field_name, bound: number}, sentence)
+    @staticmethod
+    def _region(found: SuggestedCondition | None, jurisdiction: Jurisdiction) -> list[SuggestedCondition]:
+        if found is not None:
+            return [found]
+        if jurisdiction.region is None:
+            return []
+        leaf = {"op": REGION_WITHIN.name, "field": "region", "value": [jurisdiction.region.code]}
+        evidence = f"{_SOURCE_LABELS[jurisdiction.source]}：{jurisdiction.evidence}" if jurisdiction.evidence else _SOURCE_LABELS[jurisdiction.source]
+        return [SuggestedCondition(leaf, evidence[:200], jurisdiction.confidence, jurisdiction.source)]
 
 
-def _sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+def json_key(leaf: Leaf) -> str:
+    return json.dumps(leaf, sort_keys=True, ensure_ascii=False)
 
 
-__all__ = ["RuleSuggester", "Suggestion", "parse_number"]
+def _distinct(measures: list[SuggestedMeasure]) -> list[SuggestedMeasure]:
+    """Measures with different rules (the same beneficiaries named twice count once)."""
+    seen: list[dict[str, Any]] = []
+    out = []
+    for measure in measures:
+        if measure.rule not in seen:
+            seen.append(measure.rule)
+            out.append(measure)
+    return out
+
+
+__all__ = ["RuleSuggester", "SuggestedCondition", "SuggestedMeasure", "Suggestion", "parse_number", "rule_atoms"]

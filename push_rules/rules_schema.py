@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from push_rules.errors import ValidationFailed
+from push_rules.qualifications import QualificationCatalog
 from push_rules.rule_fields import FIELDS, normalize_value
 from push_rules.rule_ops import RULE_OPS, ops_for_field
 
@@ -62,7 +63,7 @@ RULE_JSON_SCHEMA: dict[str, Any] = {
                     for op in RULE_OPS.values()
                     if op.bounds
                 ),
-                {"if": {"properties": {"op": {"enum": [op.name for op in RULE_OPS.values() if not op.bounds]}}}, "then": {"required": ["value"]}},
+                {"if": {"properties": {"op": {"enum": [op.name for op in RULE_OPS.values() if not op.bounds and op.takes_value]}}}, "then": {"required": ["value"]}},
             ],
         },
     },
@@ -80,15 +81,20 @@ def parse_rule_text(text: str) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"（第{mark.line + 1}行第{mark.column + 1}列）" if mark else ""
-        raise ValidationFailed(f"规则既不是有效的 JSON 也不是有效的 YAML{where}") from None
+        raise ValidationFailed(f"规则既不是有效的 JSON 也不是有效的 YAML{where}", field="rules_yaml") from None
 
 
 class RuleValidator:
     """Validate a rule tree and return its normalised form (canonical codes, slugs, lists).
 
+    :param qualifications: the catalogue qualification names are checked against; the built-in one by default.
+
     >>> RuleValidator().validate({"op": "region_within", "value": "150100"})
     {'op': 'region_within', 'field': 'region', 'value': ['150100']}
     """
+
+    def __init__(self, qualifications: QualificationCatalog | None = None) -> None:
+        self.qualifications = qualifications
 
     def validate(self, rule: Any) -> dict[str, Any]:
         errors: list[str] = []
@@ -97,7 +103,7 @@ class RuleValidator:
         if leaves[0] > MAX_LEAVES:
             errors.append(f"规则条件过多（{leaves[0]}个，上限{MAX_LEAVES}个）")
         if errors:
-            raise ValidationFailed(errors)
+            raise ValidationFailed(errors, field="rules")
         return normalized  # type: ignore[return-value]
 
     def _node(self, node: Any, path: str, depth: int, errors: list[str], leaves: list[int]) -> dict[str, Any] | None:
@@ -157,7 +163,11 @@ class RuleValidator:
             errors.append(f"{path}：字段“{field}”（{spec.label}）不支持条件“{op}”，可用：{'、'.join(sorted(ops_for_field(field)))}")
             return None
         result: dict[str, Any] = {"op": op, "field": field}
-        if rule_op.bounds:
+        if not rule_op.takes_value:
+            given = sorted({"value", "min", "max"} & set(node))
+            if given:
+                errors.append(f"{path}：条件“{op}”不需要 {'、'.join(given)}")
+        elif rule_op.bounds:
             if "value" in node:
                 errors.append(f"{path}：条件“{op}”使用 min/max，不使用 value")
             bounds = {}
@@ -192,10 +202,9 @@ class RuleValidator:
             result["label"] = str(node["label"])
         return result if len(errors) == before else None
 
-    @staticmethod
-    def _value(field: str, value: str, path: str, errors: list[str]) -> str:
+    def _value(self, field: str, value: str, path: str, errors: list[str]) -> str:
         try:
-            return normalize_value(field, value)
+            return normalize_value(field, value, self.qualifications)
         except ValueError as error:
             errors.append(f"{path}：{error}")
         return value

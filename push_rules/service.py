@@ -32,6 +32,7 @@ from push_rules.policy_versions import DocumentLookup, PolicyVersions
 from push_rules.profile_columns import ProfileSnapshotCache
 from push_rules.publishing import MatchSummary, Publisher
 from push_rules.push_records import PushWriter
+from push_rules.qualification_store import QualificationStore
 from push_rules.settings import PushSettings
 from push_rules.subscription_store import SubscriptionStore
 from push_rules.subscriptions import SubscriptionMatcher
@@ -46,9 +47,10 @@ class PushService:
         migrate(self.engine)
         self.sessions = session_factory(self.engine)
         webhook_policy = WebhookUrlPolicy(settings.webhook_allowlist)
-        self.enterprises = EnterpriseRegistry(self.sessions, webhook_policy)
+        self.qualifications = QualificationStore(self.sessions)
+        self.enterprises = EnterpriseRegistry(self.sessions, webhook_policy, self.qualifications)
         versions = PolicyVersions(lookup)
-        self.rules = PolicyRules(self.sessions, versions)
+        self.rules = PolicyRules(self.sessions, versions, self.qualifications)
         self.snapshots = ProfileSnapshotCache(self.engine)
         self.publisher = Publisher(
             self.engine, self.sessions, versions, self.snapshots,
@@ -85,6 +87,14 @@ class PushService:
 
     def list_enterprises(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         return self.enterprises.page(limit, offset)
+
+    # the qualification catalogue: built-in entries plus those admins added
+
+    def list_qualifications(self) -> list[dict[str, Any]]:
+        return self.qualifications.list()
+
+    def add_qualification(self, slug: str, label: str, aliases: list[str] | None = None) -> dict[str, Any]:
+        return self.qualifications.add(slug, label, aliases or [])
 
     # rules: a rule saved for a published policy re-matches the policy
 

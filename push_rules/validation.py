@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from push_rules.errors import ValidationFailed
+from push_rules.errors import Problem, ValidationFailed
 
 FIELD_LABELS: dict[str, str] = {
     "credit_code": "统一社会信用代码",
@@ -19,6 +19,7 @@ FIELD_LABELS: dict[str, str] = {
     "annual_revenue": "营业收入",
     "total_assets": "资产总额",
     "qualifications": "企业资质",
+    "ownership": "企业性质",
     "interest_topics": "关注主题",
     "interest_keywords": "关注关键词",
     "email": "电子邮箱",
@@ -29,6 +30,9 @@ FIELD_LABELS: dict[str, str] = {
     "enterprise_id": "企业编号",
     "rules": "规则",
     "rules_yaml": "规则（YAML）",
+    "slug": "资质标识",
+    "label": "资质名称",
+    "aliases": "别名",
 }
 
 _MESSAGES = {
@@ -57,7 +61,8 @@ _MESSAGES = {
 M = TypeVar("M", bound=BaseModel)
 
 
-def describe_errors(error: ValidationError) -> list[str]:
+def describe_errors(error: ValidationError) -> list[Problem]:
+    """Each pydantic error as a :class:`Problem`: the request field's key and a Chinese message naming it."""
     messages = []
     for item in error.errors():
         loc = [str(x) for x in item["loc"]]
@@ -66,17 +71,17 @@ def describe_errors(error: ValidationError) -> list[str]:
         where = label + ("".join(f"[{x}]" for x in loc[1:]) if len(loc) > 1 else "")
         if item["type"] == "value_error":
             text = str(item.get("ctx", {}).get("error", item["msg"]))
-            messages.append(f"{where}：{text}" if where else text)
+            messages.append(Problem(field or None, f"{where}：{text}" if where else text))
         else:
-            messages.append(f"{where}{_MESSAGES.get(item['type'], '取值无效')}")
+            messages.append(Problem(field or None, f"{where}{_MESSAGES.get(item['type'], '取值无效')}"))
     return messages
 
 
-def parse_model(model: type[M], data: Any) -> M:
-    """``model.model_validate(data)``; raises :class:`ValidationFailed` with Chinese messages."""
+def parse_model(model: type[M], data: Any, context: dict[str, Any] | None = None) -> M:
+    """``model.model_validate(data, context=context)``; raises :class:`ValidationFailed` with Chinese messages."""
     if not isinstance(data, dict):
         raise ValidationFailed("请求体应为 JSON 对象")
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as error:
         raise ValidationFailed(describe_errors(error)) from None

@@ -1,6 +1,8 @@
 """Who may call which push endpoint (:func:`push_rules.api.build_push_router`), checked before the endpoint runs.
 
-- Staff and admins: everything.
+- Admins: everything; adding to the qualification catalogue (``POST /api/qualifications``) is theirs alone.
+- Staff: everything else.
+- Any signed-in user: reading the qualification catalogue.
 - An enterprise user: only its own enterprise — its profile (read, change), matches, subscriptions and inbox.
   Another enterprise's id, or a subscription or message that is not its own, is a 403, so ids cannot be guessed.
 - Anonymous: only the rule schema.
@@ -20,8 +22,11 @@ from push_rules.errors import PushError
 from webui.roles import AccessDenied, Identity, NotSignedIn, current_identity
 
 PUBLIC_PATHS = {"/api/rules/schema"}
+ADMIN_ONLY = {("POST", "/api/qualifications")}
+SIGNED_IN = {("GET", "/api/qualifications")}
 NOT_YOURS = "无权访问其他企业的数据。"
 STAFF_ONLY = "此操作仅供工作人员使用。"
+ADMIN_ONLY_MESSAGE = "此操作仅供管理员使用。"
 
 
 async def _body_enterprise_id(request: Request) -> object:
@@ -41,10 +46,18 @@ def _same(enterprise_id: object, own: int | None) -> bool:
 
 async def authorize_push(request: Request, identity: Annotated[Identity, Depends(current_identity)]) -> None:
     path, method = request.url.path, request.method
+    if (method, path) in ADMIN_ONLY:
+        if not identity.signed_in:
+            raise NotSignedIn("请先登录。")
+        if not identity.is_admin:
+            raise AccessDenied(ADMIN_ONLY_MESSAGE)
+        return
     if path in PUBLIC_PATHS or identity.is_staff:
         return
     if not identity.signed_in:
         raise NotSignedIn("请先登录。")
+    if (method, path) in SIGNED_IN:
+        return
     if not identity.is_enterprise:
         raise AccessDenied(STAFF_ONLY)
     own = identity.enterprise_id
