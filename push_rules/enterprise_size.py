@@ -42,9 +42,13 @@ class SizeSector:
 
 @dataclass(frozen=True)
 class SizeResult:
-    size: EnterpriseSize | None  # None: an indicator the sector needs is missing
-    sector: SizeSector
-    missing: tuple[str, ...]  # indicator keys that are missing
+    size: EnterpriseSize | None  # None: unknown (待完善): the industry or an indicator its sector needs is missing
+    sector: SizeSector | None  # None: no industry, so no sector and no thresholds
+    missing: tuple[str, ...]  # what is missing: "industry" or indicator keys
+
+    @property
+    def missing_labels(self) -> str:
+        return "、".join(INDICATOR_LABELS.get(m, "所属行业") for m in self.missing)
 
 
 class EnterpriseSizeClassifier:
@@ -91,6 +95,10 @@ class EnterpriseSizeClassifier:
     def classify(
         self, industry_code: str | None, *, employees: float | None, revenue: float | None, assets: float | None
     ) -> SizeResult:
+        """The size by the sector of ``industry_code``; unknown without an industry (the method has no default sector
+        to fall back on: 其他未列明行业 is a sector of its own, not 'industry unknown')."""
+        if not industry_code:
+            return SizeResult(None, None, ("industry",))
         sector = self.sector_for(industry_code)
         values = {"employees": employees, "revenue": revenue, "assets": assets}
         missing = tuple(k for k in sector.indicators if values[k] is None)

@@ -25,6 +25,7 @@ from push_rules.validation import parse_model
 from push_rules.webhook_policy import WebhookUrlPolicy
 
 PROFILES_COUNTER = "profiles"
+UNKNOWN_SIZE_LABEL = "待完善"  # size cannot be computed: industry or an indicator missing
 
 
 def load_enterprise(session: Session, enterprise_id: int) -> Enterprise:
@@ -148,7 +149,7 @@ def _enterprise_out(enterprise: Enterprise, include_secret: bool) -> dict[str, A
     out.update(
         id=enterprise.id,
         size=enterprise.size,
-        size_label=None if enterprise.size is None else EnterpriseSize(enterprise.size).label,
+        size_label=UNKNOWN_SIZE_LABEL if enterprise.size is None else EnterpriseSize(enterprise.size).label,
         region_name=region.full_name if region else None,
         ownership_label=None if enterprise.ownership is None else Ownership(enterprise.ownership).label,
         qualification_labels=None if enterprise.qualifications is None else [qualification_label(q) for q in enterprise.qualifications],

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from policy.labels import LabelledEnum
-from push_rules.enterprise_size import INDICATOR_LABELS, EnterpriseSize, EnterpriseSizeClassifier
+from push_rules.enterprise_size import EnterpriseSize, EnterpriseSizeClassifier
 from push_rules.industry_codes import IndustryTable
 from push_rules.ownership import Ownership
 from push_rules.qualifications import qualification_label
@@ -84,8 +84,9 @@ def _missing(field: str, profile: ProfileLike) -> str:
         result = EnterpriseSizeClassifier.default().classify(
             profile.industry_code, employees=profile.employees, revenue=profile.annual_revenue, assets=profile.total_assets
         )
-        missing = "、".join(INDICATOR_LABELS[m] for m in result.missing) or "行业"
-        return f"无法测算企业规模（{result.sector.name}需要{missing}），请补充"
+        if result.sector is None:
+            return "企业规模待完善：未填写所属行业，无法测算企业规模（划分标准按行业而定），请补充所属行业"
+        return f"企业规模待完善：无法测算企业规模（{result.sector.name}需要{result.missing_labels or '行业'}），请补充"
     if field == "established_on":
         return "未填写成立日期，请完善企业信息"
     if field == "qualifications":

@@ -210,11 +210,12 @@ async def size_preview(industry_code: str = "", employees: str = "", annual_reve
     result = EnterpriseSizeClassifier.default().classify(
         code, employees=_number(employees), revenue=_number(annual_revenue), assets=_number(total_assets)
     )
-    names = {"employees": "从业人员", "revenue": "营业收入", "assets": "资产总额"}
     if result.size is None:
-        needed = "、".join(names[k] for k in result.missing)
-        return {"size": None, "message": f"按“{result.sector.name}”标准测算，还需填写：{needed}"}
-    return {"size": result.size.value, "message": f"{result.size.label}企业（按“{result.sector.name}”标准测算）"}
+        if result.sector is None:
+            return {"size": None, "message": "待完善：请先填写所属行业，企业规模按行业标准测算"}
+        return {"size": None, "message": f"待完善：按“{result.sector.name}”标准测算，还需填写：{result.missing_labels}"}
+    sector = result.sector.name if result.sector else ""
+    return {"size": result.size.value, "message": f"{result.size.label}企业（按“{sector}”标准测算）"}
 
 
 @router.get("/portal/subscriptions", response_class=HTMLResponse, response_model=None)

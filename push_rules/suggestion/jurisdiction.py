@@ -115,6 +115,8 @@ class JurisdictionReader:
         by_title = self._from_title(title, hinted) if title else None
         if issuer:
             found = self._from_issuer(issuer, hinted)
+            if found is not None and found.national and len(_CITY_WORDS.findall(text)) + len(_PROVINCE_WORDS.findall(text)) >= 2:
+                found = None  # a national issuer does not write 我市/本省: the issuer was misread
             if found is not None:
                 # a city's regulation approved by its province, a national decision on one province: the title's
                 # division, when it lies inside the issuer's, is where the document applies

@@ -101,3 +101,12 @@ def test_size_with_missing_indicator() -> None:
     assert result.size is None and result.missing == ("revenue",)
     # below the small bound on one known indicator is micro whatever the other one is
     assert classify("C3911", employees=5, revenue=None, assets=None).size is EnterpriseSize.MICRO
+
+
+def test_size_is_unknown_without_industry() -> None:
+    """The 2017 method has no sector for an enterprise whose industry is unknown: 待完善, not the catch-all sector."""
+    classify = EnterpriseSizeClassifier.default().classify
+    for values in ({"employees": 20, "revenue": 100, "assets": 50}, {"employees": 2, "revenue": None, "assets": None}):
+        result = classify(None, **values)
+        assert result.size is None and result.sector is None and result.missing == ("industry",)
+    assert classify("S", employees=20, revenue=100, assets=50).size is not None  # a real code of no listed sector

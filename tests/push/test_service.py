@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from push_rules.errors import NotFound, ValidationFailed
 from push_rules.models import Enterprise, InboxMessage, OutboxEntry, PushRecord
+from push_rules.rule_engine import Outcome, evaluate_profile
+from push_rules.rules_schema import RuleValidator
 from push_rules.service import PushService
 from tests.push.conftest import DocumentLibrary, corpus_document, enterprise_payload
 
@@ -43,6 +45,21 @@ def test_enterprise_is_validated_and_size_derived(service: PushService) -> None:
     assert created["region_name"] == "内蒙古自治区呼和浩特市新城区"
     changed = service.update_enterprise(created["id"], {"employees": 350, "annual_revenue": 12000}, partial=True)
     assert changed["size"] == "large"
+
+
+def test_size_is_to_be_completed_without_industry(service: PushService) -> None:
+    created = service.create_enterprise(enterprise_payload(industry_code=None, employees=45, annual_revenue=800))
+    assert created["size"] is None and created["size_label"] == "待完善"
+    evaluation = evaluate_profile(RuleValidator().validate({"op": "in", "field": "size", "value": ["small", "micro"]}), _row(service, created["id"]))
+    assert evaluation.outcome is Outcome.INCOMPLETE
+    assert evaluation.missing_information() == ["企业规模待完善：未填写所属行业，无法测算企业规模（划分标准按行业而定），请补充所属行业"]
+
+
+def _row(service: PushService, enterprise_id: int) -> Enterprise:
+    with service.sessions() as session:
+        row = session.get(Enterprise, enterprise_id)
+        assert row is not None
+        return row
 
 
 @pytest.mark.parametrize(
