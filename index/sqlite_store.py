@@ -375,17 +375,17 @@ def _filter_clause(filters: SearchFilters | None) -> tuple[str, dict[str, object
     clauses: list[str] = []
     params: dict[str, object] = {}
     if filters.region:
-        clauses.append("d.region LIKE :region_prefix")
+        clauses.append("d.region LIKE :region_prefix ESCAPE '\\'")
         params["region_prefix"] = _like_escape(filters.region) + "%"
     if filters.issuer:
-        clauses.append("d.issuer LIKE :issuer_part")
+        clauses.append("d.issuer LIKE :issuer_part ESCAPE '\\'")
         params["issuer_part"] = "%" + _like_escape(filters.issuer) + "%"
     if filters.status:
         clauses.append(f"({_CURRENT_STATUS_SQL}) = :status")
         params["status"] = filters.status
         params["today"] = date.today().isoformat()
     if filters.tag:
-        clauses.append("d.tags LIKE :tag_part")
+        clauses.append("d.tags LIKE :tag_part ESCAPE '\\'")
         params["tag_part"] = "% " + _like_escape(filters.tag) + " %"
     if filters.date_from:
         clauses.append("d.doc_date >= :date_from")
@@ -401,4 +401,5 @@ def _filter_clause(filters: SearchFilters | None) -> tuple[str, dict[str, object
 
 
 def _like_escape(value: str) -> str:
-    return value.replace("%", "").replace("_", "")
+    """``value`` matched literally by ``LIKE … ESCAPE '\\'``: ``%`` and ``_`` are not wildcards in a filter."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     session_lifetime_hours: int = Field(8, ge=1, description="Hours a login stays valid; the session cookie expires then.")
     session_cookie_secure: str = Field("auto", pattern="^(auto|always|never)$", description="Secure flag of the session cookie: `auto` (when the request came over HTTPS), `always` (behind a TLS-terminating proxy) or `never`.")
     rate_limit_ask_per_minute: int = Field(30, ge=0, description="Questions (/api/ask, /api/ask/stream, /ask) one client IP may ask per minute (burst up to this, then the steady rate); 0 turns the limit off.")
+    rate_limit_feedback_per_minute: int = Field(10, ge=0, description="Ratings (POST /api/feedback) one client IP may send per minute (burst up to this, then the steady rate); 0 turns the limit off.")
     rate_limit_login_per_minute: int = Field(10, ge=0, description="Login attempts one client IP may make per minute; 0 turns the limit off.")
     push: PushSettings = Field(
         default_factory=PushSettings,

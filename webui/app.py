@@ -28,8 +28,9 @@ from webui.csrf import CsrfMiddleware
 from webui.errors import error_responses, install_error_handlers
 from webui.paths import STATIC_DIR
 from webui.push_access import authorize_push
-from webui.rate_limit import TOO_MANY_LOGINS, AskRateLimitMiddleware, TokenBucketLimiter
+from webui.rate_limit import TOO_MANY_LOGINS, AskRateLimitMiddleware, TokenBucketLimiter, is_feedback
 from webui.request_limits import BodyLimits, RequestBodyLimitMiddleware
+from webui.text_guard import LoneSurrogateMiddleware
 from webui.security_headers import SecurityHeadersMiddleware
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -77,12 +78,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.rate_limits = {
         "ask": TokenBucketLimiter(settings.rate_limit_ask_per_minute),
         "login": TokenBucketLimiter(settings.rate_limit_login_per_minute, TOO_MANY_LOGINS),
+        "feedback": TokenBucketLimiter(settings.rate_limit_feedback_per_minute),
     }
     install_error_handlers(app)
     # Last added runs first: headers wrap everything, even a 429 or an error page.
     app.add_middleware(AuditMiddleware)
     app.add_middleware(CsrfMiddleware)
     app.add_middleware(AskRateLimitMiddleware, limiter=app.state.rate_limits["ask"])
+    app.add_middleware(AskRateLimitMiddleware, limiter=app.state.rate_limits["feedback"], applies_to=is_feedback)
+    app.add_middleware(LoneSurrogateMiddleware)
     # Body limits (and the staff check of uploads) before anything reads a body, even an over-limit question.
     limits = BodyLimits(request_bytes=settings.max_request_body_kb * 1024, upload_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestBodyLimitMiddleware, limits=limits)

@@ -22,6 +22,7 @@ from index.storage_errors import classify_write_error
 from policy.errors import PolicyKBError
 from webui.rendering import render
 from webui.roles import AccessDenied
+from webui.validation_messages import validation_message
 
 
 class ErrorBody(BaseModel):
@@ -71,33 +72,6 @@ class PayloadTooLarge(ApiError):
 
 
 _UNPARSABLE_BODY = "请求体无法解析：JSON 应为 UTF-8 编码，上传文件应为格式正确的 multipart 表单"
-_FIELD_NAMES = {
-    "q": "检索内容", "top_k": "返回条数", "files": "文件", "question": "问题", "body": "请求体", "limit": "返回条数",
-    "offset": "跳过条数", "enterprise_id": "企业编号", "subscription_id": "订阅编号", "message_id": "消息编号", "token_id": "令牌编号",
-}
-_BOUND_WORDS = {"ge": "不小于", "gt": "大于", "le": "不大于", "lt": "小于"}
-
-
-def _validation_message(error: RequestValidationError) -> str:
-    messages = []
-    for item in error.errors():
-        field = str(item.get("loc", ["", ""])[-1])
-        name = _FIELD_NAMES.get(field, field)
-        kind = item.get("type", "")
-        if kind == "missing":
-            messages.append(f"缺少{name}")
-        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-            bounds = "、".join(f"{_BOUND_WORDS[key]}{value}" for key, value in item.get("ctx", {}).items() if key in _BOUND_WORDS)
-            messages.append(f"{name}超出允许范围（应{bounds}）")
-        elif kind.startswith(("int_", "float_")):
-            messages.append(f"{name}应为数字")
-        elif kind.startswith("date"):
-            messages.append(f"{name}应为日期（YYYY-MM-DD）")
-        else:
-            messages.append(f"{name}不合法：{item.get('msg', '')}")
-    return "；".join(messages) or "请求不合法"
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PolicyKBError)
     async def policykb_error(_: Request, error: PolicyKBError) -> JSONResponse:
@@ -119,7 +93,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _validation_message(error)}, status_code=422)
+        return JSONResponse({"detail": validation_message(error.errors())}, status_code=422)
 
     @app.exception_handler(sqlite3.Error)
     @app.exception_handler(DBAPIError)

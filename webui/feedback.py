@@ -124,7 +124,7 @@ class FeedbackInput(BaseModel):
 router = APIRouter(tags=["feedback"], responses=error_responses(401, 403, 422))
 
 
-@router.post("/api/feedback", status_code=201, summary="对答复点赞或点踩（供工作人员复核）", responses=error_responses(400))
+@router.post("/api/feedback", status_code=201, summary="对答复点赞或点踩（供工作人员复核）", responses=error_responses(400, 429))
 async def add_feedback(
     payload: FeedbackInput,
     store: Annotated[FeedbackStore, Depends(get_feedback_store)],

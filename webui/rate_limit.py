@@ -1,9 +1,10 @@
-"""Rate limiting: an in-memory token bucket per client IP, for questions (/api/ask, /ask) and for login.
+"""Rate limiting: an in-memory token bucket per client IP, for questions (/api/ask, /ask), feedback and login.
 
 Each bucket holds ``per_minute`` tokens and refills at ``per_minute / 60`` a second, so a client may burst up to
 the limit and then goes at the steady rate. Over the limit: HTTP 429 with a Chinese message and ``Retry-After``.
 State lives in this process only (one `policykb serve`); limits come from the settings
-``rate_limit_ask_per_minute`` and ``rate_limit_login_per_minute`` (0 turns a limit off).
+``rate_limit_ask_per_minute``, ``rate_limit_feedback_per_minute`` and ``rate_limit_login_per_minute`` (0 turns a
+limit off).
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def is_feedback(scope: Scope) -> bool:
+    return scope["method"] == "POST" and scope["path"] == "/api/feedback"
+
+
 def _is_question(scope: Scope) -> bool:
     path = scope["path"]
     if path in ("/api/ask", "/api/ask/stream"):
@@ -73,14 +78,18 @@ def _is_question(scope: Scope) -> bool:
 
 
 class AskRateLimitMiddleware:
-    """429 for a client asking faster than ``limiter`` allows; JSON under /api, plain text for the page."""
+    """429 for a client asking faster than ``limiter`` allows; JSON under /api, plain text for the page.
 
-    def __init__(self, app: ASGIApp, limiter: TokenBucketLimiter) -> None:
+    ``applies_to`` picks the requests the limiter counts (questions unless told otherwise, e.g. :func:`is_feedback`).
+    """
+
+    def __init__(self, app: ASGIApp, limiter: TokenBucketLimiter, applies_to: Callable[[Scope], bool] = _is_question) -> None:
         self.app = app
         self.limiter = limiter
+        self.applies_to = applies_to
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _is_question(scope) and not self.limiter.allow(client_key(Request(scope))):
+        if scope["type"] == "http" and self.applies_to(scope) and not self.limiter.allow(client_key(Request(scope))):
             headers = {"Retry-After": str(self.limiter.retry_after_seconds)}
             if scope["path"].startswith("/api/"):
                 response = JSONResponse({"detail": self.limiter.message}, status_code=429, headers=headers)

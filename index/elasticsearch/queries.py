@@ -36,14 +36,14 @@ def filter_clauses(filters: SearchFilters | None, today: date) -> list[dict[str,
         return []
     clauses: list[dict[str, Any]] = []
     if filters.region:
-        clauses.append({"prefix": {"region": {"value": _like_cleaned(filters.region), "case_insensitive": True}}})
+        clauses.append({"prefix": {"region": {"value": filters.region, "case_insensitive": True}}})
     if filters.issuer:
-        pattern = "*" + _wildcard_escape(_like_cleaned(filters.issuer)) + "*"
+        pattern = "*" + _wildcard_escape(filters.issuer) + "*"
         clauses.append({"wildcard": {"issuer": {"value": pattern, "case_insensitive": True}}})
     if filters.status:
         clauses.append(status_clause(filters.status, today))
     if filters.tag:
-        clauses.append({"term": {"tags": {"value": _like_cleaned(filters.tag), "case_insensitive": True}}})
+        clauses.append({"term": {"tags": {"value": filters.tag, "case_insensitive": True}}})
     if filters.date_from or filters.date_to:
         bounds = {}
         if filters.date_from:
@@ -68,11 +68,6 @@ def status_clause(status: str, today: date) -> dict[str, Any]:
     if status == ValidityStatus.IN_FORCE.value:
         return {"bool": {"must_not": [*expired, not_yet]}}
     return {"bool": {"must_not": [{"match_all": {}}]}}  # no document has an unknown status
-
-
-def _like_cleaned(value: str) -> str:
-    """The embedded index drops ``%`` and ``_`` from filter values (LIKE wildcards); do the same here."""
-    return value.replace("%", "").replace("_", "")
 
 
 def _wildcard_escape(value: str) -> str:

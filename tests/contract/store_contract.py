@@ -168,6 +168,14 @@ class PolicyStoreContract:
         assert {h.chunk.doc_id for h in bm25} <= allowed
         assert {h.chunk.doc_id for h in dense} <= allowed
 
+    @pytest.mark.parametrize(
+        "filters", [SearchFilters(region="%"), SearchFilters(region="_"), SearchFilters(issuer="%"), SearchFilters(issuer="_"), SearchFilters(tag="%")]
+    )
+    def test_filter_values_are_literal_not_wildcards(self, filled: PolicyStore, embedder, tokenizer, filters) -> None:
+        query = "企业 政策 支持 服务 住房 数据"
+        assert filled.bm25_search(tokenizer.tokenize(query), 100, filters) == []
+        assert filled.embedding_search(embedder.embed_query(query), 100, filters) == []
+
     def test_new_version_is_searchable_at_once(self, filled: PolicyStore, corpus_documents, tokenizer, embedder) -> None:
         original, _ = corpus_documents["sme_law"]
         text = original.text + "\n第九十九条 本法新增条款：瞪羚企业认定补贴标准另行规定。"
