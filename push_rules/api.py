@@ -8,6 +8,7 @@ problem), and missing things are 404 with a Chinese ``detail``.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
@@ -28,6 +29,7 @@ MAX_ID = 2**31 - 1
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 MAX_OFFSET = 2**63 - 1  # SQL's 64-bit OFFSET
+AsOf = Annotated[date | None, Query(description="评估日期（YYYY-MM-DD），用于审计：按该日的规则、政策效力和企业成立年限计算；默认今天")]
 
 
 class SubscriptionInput(BaseModel):
@@ -110,6 +112,10 @@ def build_push_router(service: PushService) -> APIRouter:
     @router.get("/api/enterprises/{enterprise_id}/matches", responses=_errors(404, 422))
     async def enterprise_matches(enterprise_id: PathId) -> Any:
         return await run_in_threadpool(service.enterprise_matches, enterprise_id)
+
+    @router.get("/api/enterprises/{enterprise_id}/eligible-policies", responses=_errors(404, 422))
+    async def eligible_policies(enterprise_id: PathId, as_of: AsOf = None) -> Any:
+        return await run_in_threadpool(service.eligible_policies, enterprise_id, as_of)
 
     @router.get("/api/subscriptions", responses=_errors(404, 422))
     async def list_subscriptions(enterprise_id: QueryId) -> Any:

@@ -128,7 +128,12 @@ class Publisher:
                 conn.exec_driver_sql(statement, batch)
 
     def recompute_enterprise(self, enterprise_id: int, today: date | None = None) -> int:
-        """Re-evaluate one profile against every version with a rule; pushes published ones. Returns pushes created."""
+        """Re-evaluate one profile against every version with a rule and store its matches; returns how many it
+        matches (eligible or incomplete).
+
+        Nothing is pushed: pushes are for newly published policies; the policies already published that a new or
+        changed profile qualifies for are its 政策体检 (:mod:`push_rules.checkup`).
+        """
         with self.sessions() as session:
             enterprise = session.get(Enterprise, enterprise_id)
             if enterprise is None:
@@ -138,13 +143,12 @@ class Publisher:
                 .group_by(EligibilityRule.policy_version_id)
                 .subquery()
             )
-            rules = session.execute(
-                select(EligibilityRule, PolicyVersion.published_at)
+            rules = session.scalars(
+                select(EligibilityRule)
                 .join(latest, (latest.c.policy_version_id == EligibilityRule.policy_version_id) & (latest.c.revision == EligibilityRule.revision))
-                .join(PolicyVersion, PolicyVersion.id == EligibilityRule.policy_version_id)
             ).all()
-            to_push: dict[int, tuple[dict[str, Any], list[str]]] = {}
-            for rule, published_at in rules:
+            matched = 0
+            for rule in rules:
                 evaluation = evaluate_profile(rule.rule, enterprise, today)
                 match = session.get(Match, (rule.policy_version_id, enterprise_id))
                 if evaluation.outcome is Outcome.INELIGIBLE:
@@ -158,10 +162,6 @@ class Publisher:
                 match.condition_states = evaluation.states
                 match.rule_revision = rule.revision
                 match.computed_at = utcnow()
-                if published_at is not None:
-                    to_push[rule.policy_version_id] = (rule.rule, [evaluation.outcome.value])
+                matched += 1
             session.commit()
-        created = 0
-        for version_id, (rule_body, reasons) in to_push.items():
-            created += self.pushes.create(version_id, {enterprise_id: reasons}, rule_body)
-        return created
+        return matched

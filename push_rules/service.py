@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from index.types import PolicyDocument
+from push_rules.checkup import PolicyCheckup
 from push_rules.db import create_push_engine, migrate, session_factory
 from push_rules.delivery.dispatcher import DeliveryDispatcher, DeliveryStats
 from push_rules.enterprises import EnterpriseRegistry
@@ -56,6 +57,7 @@ class PushService:
             self.engine, self.sessions, versions, self.snapshots,
             SubscriptionMatcher(tokenize or default_tokenize()), PushWriter(self.sessions, settings),
         )
+        self.checkup = PolicyCheckup(self.sessions, versions)
         self.subscriptions = SubscriptionStore(self.sessions)
         self.enterprise_inbox = EnterpriseInbox(self.sessions)
         outbox = Outbox(
@@ -67,7 +69,8 @@ class PushService:
         )
         self.dispatcher = DeliveryDispatcher(self.sessions, settings, outbox, webhook_policy)
 
-    # enterprises: a profile write re-matches the enterprise against every rule
+    # enterprises: a profile write re-matches the enterprise against every rule (its 政策体检); pushes are only
+    # for policies published later
 
     def create_enterprise(self, data: dict[str, Any]) -> dict[str, Any]:
         enterprise_id = self.enterprises.create(data)
@@ -122,6 +125,10 @@ class PushService:
         return self.publisher.recompute_enterprise(enterprise_id, today)
 
     # what an enterprise sees and subscribes to
+
+    def eligible_policies(self, enterprise_id: int, as_of: date | None = None) -> dict[str, Any]:
+        """政策体检: the published policies in force the enterprise qualifies for (eligible first, then incomplete)."""
+        return self.checkup.run(enterprise_id, as_of)
 
     def enterprise_matches(self, enterprise_id: int) -> list[dict[str, Any]]:
         return self.enterprise_inbox.matches(enterprise_id)

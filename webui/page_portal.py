@@ -132,7 +132,9 @@ async def inbox(request: Request, identity: Enterprise) -> Response:
         policy_id = link.group(1) if link else None
         lines = [line for line in message["body"].splitlines() if not line.startswith("查看原文")]
         messages.append({**message, "policy_id": policy_id, "match": matches.get(policy_id or ""), "lines": lines})
-    return render(request, "portal/inbox.html", {"profile": profile, "messages": messages, "unread": box["unread"], "state_labels": STATE_LABELS})
+    checkup = await run_in_threadpool(push.eligible_policies, profile["id"])
+    context = {"profile": profile, "messages": messages, "unread": box["unread"], "state_labels": STATE_LABELS, "checkup": checkup}
+    return render(request, "portal/inbox.html", context)
 
 
 @router.post("/portal/inbox/{message_id}/read", response_model=None)
@@ -149,7 +151,10 @@ async def mark_read(request: Request, message_id: int, identity: Enterprise) -> 
 async def profile_page(request: Request, identity: Enterprise) -> HTMLResponse:
     profile = await _own_profile(request, identity)
     notice = "企业信息已保存。" if request.query_params.get("notice") == "saved" else None
-    return render(request, "portal/profile.html", _profile_context(request, profile, {}, notice))
+    context = _profile_context(request, profile, {}, notice)
+    if notice and profile:
+        context["checkup"] = await run_in_threadpool(request.app.state.kb.push.eligible_policies, profile["id"])
+    return render(request, "portal/profile.html", context)
 
 
 @router.post("/portal/profile", response_model=None)

@@ -81,3 +81,17 @@ def test_subscriptions_api(client: TestClient) -> None:
 
 def test_rule_schema_is_served(client: TestClient) -> None:
     assert client.get("/api/rules/schema").json()["title"] == "PolicyKB eligibility rule"
+
+
+def test_eligible_policies_of_a_new_enterprise(client: TestClient) -> None:
+    assert client.put("/api/policies/sme-2020/rules", json={"rules": SME_RULE}).status_code == 200
+    assert client.post("/api/policies/sme-2020/publish").json()["pushes_created"] == 0
+    newcomer = client.post("/api/enterprises", json=enterprise_payload()).json()["id"]
+    checkup = client.get(f"/api/enterprises/{newcomer}/eligible-policies").json()
+    assert [p["policy_id"] for p in checkup["eligible"]] == ["sme-2020"] and checkup["counts"] == {"eligible": 1, "incomplete": 0}
+    assert checkup["eligible"][0]["conditions"][0]["state"] == "满足"
+    assert client.get("/api/inbox", params={"enterprise_id": newcomer}).json()["unread"] == 0  # no flood of old policies
+    audit = client.get(f"/api/enterprises/{newcomer}/eligible-policies", params={"as_of": "2030-01-01"}).json()
+    assert audit["as_of"] == "2030-01-01"
+    assert client.get(f"/api/enterprises/{newcomer}/eligible-policies", params={"as_of": "明天"}).status_code == 422
+    assert client.get("/api/enterprises/999/eligible-policies").status_code == 404

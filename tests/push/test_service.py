@@ -138,16 +138,49 @@ def test_publish_matches_with_explanations_and_pushes_once(service: PushService,
     assert count(service, PushRecord) == 2 and count(service, InboxMessage) == 2
 
 
-def test_profile_change_recomputes_matches(service: PushService, sme_policy: str) -> None:
+def test_profile_change_recomputes_matches(service: PushService, library: DocumentLibrary, sme_policy: str) -> None:
     service.save_rules(sme_policy, SME_RULE)
     service.publish(sme_policy)
     late = service.create_enterprise(enterprise_payload(region_code="440106"))
     assert service.enterprise_matches(late["id"]) == []
+    assert service.eligible_policies(late["id"])["counts"] == {"eligible": 0, "incomplete": 0}
     service.update_enterprise(late["id"], {"region_code": "150105"}, partial=True)
     assert service.enterprise_matches(late["id"])[0]["outcome"] == "eligible"
+    # a policy published before the profile qualified is its 政策体检, not a push (issue 21)
+    assert service.inbox(late["id"])["unread"] == 0
+    checkup = service.eligible_policies(late["id"])
+    assert [p["policy_id"] for p in checkup["eligible"]] == [sme_policy] and checkup["incomplete"] == []
+    assert checkup["eligible"][0]["conditions"][0]["condition"] == "注册地位于内蒙古自治区呼和浩特市"
+    # pushes stay for what is published afterwards: a new version reaches it
+    from dataclasses import replace
+
+    library.add(replace(library.docs[sme_policy], content_hash="e" * 64, text=library.docs[sme_policy].text + "\n（修订）"))
+    service.publish(sme_policy)
     assert service.inbox(late["id"])["unread"] == 1
-    service.update_enterprise(late["id"], {"employees": 46}, partial=True)
-    assert service.inbox(late["id"])["unread"] == 1
+
+
+def test_checkup_lists_published_policies_in_force_eligible_first(service: PushService, library: DocumentLibrary, sme_policy: str) -> None:
+    from dataclasses import replace
+    from datetime import date
+
+    service.save_rules(sme_policy, SME_RULE)
+    service.publish(sme_policy)
+    expired = library.add(replace(library.docs[sme_policy], doc_id="expired", metadata=replace(library.docs[sme_policy].metadata, expiry_date=date(2021, 1, 1))))
+    service.save_rules(expired.doc_id, SME_RULE)
+    service.publish(expired.doc_id)
+    draft = library.add(replace(library.docs[sme_policy], doc_id="draft"))
+    service.save_rules(draft.doc_id, {"op": "region_within", "value": "150100"})
+    complete = service.create_enterprise(enterprise_payload())
+    partial = service.create_enterprise(enterprise_payload(qualifications=None, industry_code="C3311"))
+    assert [p["policy_id"] for p in service.eligible_policies(complete["id"])["eligible"]] == [sme_policy]
+    unsure = service.eligible_policies(partial["id"])
+    assert unsure["eligible"] == [] and [p["policy_id"] for p in unsure["incomplete"]] == [sme_policy]
+    assert unsure["incomplete"][0]["missing_information"] == ["未填写企业资质情况，请完善企业信息"]
+    # as of a day the expired policy was still in force
+    audit = service.eligible_policies(complete["id"], as_of=date(2020, 6, 1))
+    assert audit["as_of"] == "2020-06-01" and {p["policy_id"] for p in audit["eligible"]} == {sme_policy, "expired"}
+    with pytest.raises(NotFound):
+        service.eligible_policies(999)
 
 
 def test_new_document_version_inherits_rule_and_is_pushed_again(service: PushService, library: DocumentLibrary, sme_policy: str) -> None:
