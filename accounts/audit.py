@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 _SCHEMA = """
@@ -56,7 +56,7 @@ class AuditLog:
         return cls(data_dir / "audit.sqlite3")
 
     def record(self, username: str, role: str, action: str, target: str = "", detail: str = "", status: int = 200) -> None:
-        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        at = datetime.now(UTC).isoformat(timespec="seconds")
         with self._lock:
             self._db.execute(
                 "INSERT INTO audit_log (at, username, role, action, target, detail, status) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import index.retrieval  # noqa: E402
 from bench.ask import _questions  # noqa: E402
 from bench.machine import describe_machine, percentile  # noqa: E402
-import index.retrieval  # noqa: E402
 from index.document_copies import COPY_THRESHOLD, CopyDetector, fingerprint, fingerprint_containment  # noqa: E402
 from index.evaluation import path_matches  # noqa: E402
 from policykb.assembly import PolicyKB  # noqa: E402

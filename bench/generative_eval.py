@@ -24,8 +24,8 @@ from bench.machine import describe_machine  # noqa: E402
 from index.evaluation import path_matches  # noqa: E402
 from policykb.assembly import PolicyKB  # noqa: E402
 from policykb.settings import load_settings  # noqa: E402
-from qa.evaluation import key_part_found, load_qa_items, squash  # noqa: E402
 from provisioning.llm import DEFAULT_MODEL  # noqa: E402
+from qa.evaluation import key_part_found, load_qa_items, squash  # noqa: E402
 from qa.llm_server import LocalModelServer, ModelServerConfig  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

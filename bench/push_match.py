@@ -32,7 +32,7 @@ from policy.types import PolicyMetadata  # noqa: E402
 from push_rules.credit_code import make_credit_code  # noqa: E402
 from push_rules.enterprise_size import EnterpriseSizeClassifier  # noqa: E402
 from push_rules.matcher import match_columns  # noqa: E402
-from push_rules.models import Counter, Enterprise, EligibilityRule, PolicyVersion  # noqa: E402
+from push_rules.models import Counter, EligibilityRule, Enterprise, PolicyVersion  # noqa: E402
 from push_rules.qualifications import QUALIFICATIONS  # noqa: E402
 from push_rules.regions import RegionTable  # noqa: E402
 from push_rules.rules_schema import RuleValidator  # noqa: E402

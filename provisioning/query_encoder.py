@@ -113,7 +113,7 @@ class OnnxQueryEncoder:
         self._tokenizer.no_padding()
 
     @classmethod
-    def load(cls, model_dir: Path, *, max_tokens: int, threads: int) -> "OnnxQueryEncoder":
+    def load(cls, model_dir: Path, *, max_tokens: int, threads: int) -> OnnxQueryEncoder:
         """The encoder of ``model_dir``; :class:`QueryEncoderUnavailable` says why there is none."""
         model_dir = Path(model_dir)
         if not model_dir.is_dir():

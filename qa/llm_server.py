@@ -63,7 +63,7 @@ class LocalModelServer:
     def base_url(self) -> str:
         return f"http://{self.config.host}:{self.config.port}/v1"
 
-    def start(self) -> "LocalModelServer":
+    def start(self) -> LocalModelServer:
         """Load the model and start listening (returns once the server answers).
 
         :raises ModelServerError: if xllamacpp is not installed, the model file is missing, or loading fails.

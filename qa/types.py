@@ -50,7 +50,7 @@ class Passage:
     def expired(self) -> bool:
         return self.status == "已失效"
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "Passage":
+    def __deepcopy__(self, memo: dict[int, Any]) -> Passage:
         # Immutable, so a copy can be the passage itself; the pipeline deep-copies every list of passages it
         # hands a component (index.retrieval.Ranking says what that costs).
         return self

@@ -4,8 +4,8 @@ Upload and delete are staff only: the tests use a staff API token (per-role chec
 
 from __future__ import annotations
 
-import pytest
 import httpx
+import pytest
 
 from tests.conftest import MODEL_DIR
 from tests.helpers import RunningServer, cli_env, create_account

@@ -22,7 +22,21 @@ from accounts.users import AccountStore
 from policykb.assembly import PolicyKB
 from policykb.settings import Settings
 from push_rules.api import build_push_router
-from webui import api_ask, api_documents, api_search, api_tokens, api_users, audit, feedback, page_admin, page_ask, page_library, page_login, page_portal, page_staff
+from webui import (
+    api_ask,
+    api_documents,
+    api_search,
+    api_tokens,
+    api_users,
+    audit,
+    feedback,
+    page_admin,
+    page_ask,
+    page_library,
+    page_login,
+    page_portal,
+    page_staff,
+)
 from webui.audit import AuditMiddleware
 from webui.csrf import CsrfMiddleware
 from webui.errors import error_responses, install_error_handlers
@@ -30,8 +44,8 @@ from webui.paths import STATIC_DIR
 from webui.push_access import authorize_push
 from webui.rate_limit import TOO_MANY_LOGINS, AskRateLimitMiddleware, TokenBucketLimiter, is_feedback
 from webui.request_limits import BodyLimits, RequestBodyLimitMiddleware
-from webui.text_guard import LoneSurrogateMiddleware
 from webui.security_headers import SecurityHeadersMiddleware
+from webui.text_guard import LoneSurrogateMiddleware
 
 ROUTERS: tuple[APIRouter, ...] = (
     api_ask.router,

@@ -10,7 +10,7 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,7 +73,7 @@ class FeedbackStore:
 
     def add(self, rating: Rating, question: str, answer: str, *, refused: bool, conversation_id: str | None,
             cited_doc_ids: list[str], comment: str | None, role: str) -> int:
-        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        created = datetime.now(UTC).isoformat(timespec="seconds")
         with self._lock, self._connect() as connection:
             cursor = connection.execute(
                 "INSERT INTO feedback(created_at, rating, question, answer, refused, conversation_id, cited_doc_ids, comment, role)"

@@ -15,10 +15,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from fastapi.responses import JSONResponse, PlainTextResponse
 
 TOO_MANY_REQUESTS = "请求过于频繁，请稍后再试。"
 TOO_MANY_LOGINS = "登录尝试过于频繁，请稍后再试。"

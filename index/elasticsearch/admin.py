@@ -12,7 +12,14 @@ import logging
 from dataclasses import dataclass, field
 from enum import Enum
 
-from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, NotFoundError, TransportError
+from elasticsearch import (
+    ApiError,
+    AuthenticationException,
+    AuthorizationException,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+)
 
 from index.elasticsearch.errors import ElasticsearchStoreError, describe_auth_error, describe_connection_error
 from index.elasticsearch.mapping import (

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -78,7 +78,7 @@ class ElasticsearchPolicyStore:
         self._list_cursors: dict[int, list[Any]] = {}  # list_documents offset -> sort values of the hit before it
 
     @classmethod
-    def connect(cls, config: ElasticsearchStoreConfig) -> "ElasticsearchPolicyStore":
+    def connect(cls, config: ElasticsearchStoreConfig) -> ElasticsearchPolicyStore:
         """The store ``policykb.assembly.build_store`` uses when ``index_backend`` is ``elasticsearch``; creates the
         indices when their aliases are absent.
 
@@ -150,7 +150,7 @@ class ElasticsearchPolicyStore:
         latest = {document.doc_id: (document, chunks) for document, chunks in items}
         self._list_cursors.clear()
         revision = uuid.uuid4().hex
-        indexed_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        indexed_at = datetime.now(UTC).isoformat(timespec="seconds")
         chunk_actions = [
             BulkAction(doc_id, {"index": {"_index": self.layout.chunks_alias, "_id": f"{chunk.chunk_id}@{revision}"}},
                        chunk_source(document, chunk, revision))

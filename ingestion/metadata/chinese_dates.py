@@ -7,7 +7,6 @@ from datetime import date
 
 from ingestion.metadata.patterns import CN_DIGIT, CN_SMALL
 
-
 # No lookbehinds (they make the scan 5x slower): ``date_matches`` drops matches glued to a preceding digit.
 DATE_RE = re.compile(
     r"(?P<y>\d{4})[ \t\u3000]*年[ \t\u3000]*(?P<m>\d{1,2})[ \t\u3000]*月[ \t\u3000]*(?P<d>\d{1,2})(?:[ \t\u3000]*日|(?!\d))"

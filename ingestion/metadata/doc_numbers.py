@@ -8,7 +8,6 @@ from ingestion.metadata.document import Document
 from ingestion.metadata.layout import Found, Span
 from ingestion.metadata.patterns import CJK, CN_SMALL, STRIP, TITLE_END_RE, WS
 
-
 # 发文字号: X〔2020〕12号 with any bracket pair, 令第N号, …公告2020年第9号.
 BRACKET_NUMBER_RE = re.compile(
     rf"(?P<prefix>[{CJK}]{{1,16}})[ \t\u3000]*[〔\[［（(【﹝](?P<year>\d{{4}})[〕\]］）)】﹞][ \t\u3000]*"

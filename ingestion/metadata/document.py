@@ -12,7 +12,6 @@ from ingestion.metadata.layout import Span, split_lines
 from ingestion.metadata.organs import ORGAN_END, is_organ
 from ingestion.metadata.patterns import CJK, CN_SMALL, HEAD_CHARS, SENTENCE_PUNCT_RE, STRIP, WS
 
-
 _LAW_EVENT_RE = re.compile(r"(?:通过|修正|修订|公布|发布|批准|施行|颁布|印发)")
 _LAW_SESSION_RE = re.compile(rf"第?[{CN_SMALL}百零〇\d]+届|第[{CN_SMALL}百零〇\d]+次.*$|\d{{4}}年第?")
 _FILE_DATE_RE = re.compile(r"[（(](?P<d>\d{4}-\d{2}-\d{2})[)）]")

@@ -6,7 +6,6 @@ import re
 
 from ingestion.metadata.patterns import CJK, CN_SMALL, SENTENCE_PUNCT_RE, STRIP, WS
 
-
 ORGAN_END = (
     r"(?:人民政府|政府|办公厅|办公室|委员会|领导小组|指挥部|工作组|管委会|联防联控机制|委|局|部|厅|署|院|会|中心|办|行|公司|集团|"
     r"协会|联合会|党组|总队|支队|所|处|站|社|小组|机构|研究院|法院|检察院|分局)"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-
 CJK = "\u3400-\u9fff"
 WS = "\\s\u200b-\u200d\ufeff"  # \s covers the ideographic space and no-break space
 STRIP = " \t\r\n\u3000\xa0\u2002\u2003\u200b\u200c\u200d\ufeff"

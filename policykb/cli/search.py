@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -39,8 +39,8 @@ def parse_filters(pairs: list[str]) -> SearchFilters:
 
 def search(
     query: Annotated[str, typer.Argument(help="检索问题或关键词")],
-    top_k: Annotated[Optional[int], typer.Option("--top-k", "-k", min=1, max=100, help="返回条数")] = None,
-    filters: Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="过滤，key=value：" + "、".join(FILTER_KEYS))] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=100, help="返回条数")] = None,
+    filters: Annotated[list[str] | None, typer.Option("--filter", "-f", help="过滤，key=value：" + "、".join(FILTER_KEYS))] = None,
     mode: Annotated[str, typer.Option(help="hybrid（默认）、bm25 或 dense")] = "hybrid",
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
@@ -73,8 +73,8 @@ def search(
 
 def ask(
     question: Annotated[str, typer.Argument(help="问题，如“创业担保贷款额度是多少？”")],
-    conversation_id: Annotated[Optional[str], typer.Option("--conversation", "-c", help="多轮对话 ID（上一次答复给出的）")] = None,
-    filters: Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="过滤，key=value：" + "、".join(FILTER_KEYS))] = None,
+    conversation_id: Annotated[str | None, typer.Option("--conversation", "-c", help="多轮对话 ID（上一次答复给出的）")] = None,
+    filters: Annotated[list[str] | None, typer.Option("--filter", "-f", help="过滤，key=value：" + "、".join(FILTER_KEYS))] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -114,7 +114,7 @@ def ask(
 
 def evaluate(
     file: Annotated[Path, typer.Argument(help="JSONL：每行 question 与 doc_path 或 doc_paths（可带 answer）；无法回答的问题写 \"answerable\": false")],
-    limit: Annotated[Optional[int], typer.Option(min=1, help="只评测前 N 个问题")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="只评测前 N 个问题")] = None,
     answers: Annotated[bool, typer.Option("--answers/--no-answers", help="同时评测问答（答案准确率、引用准确率、拒答率）")] = True,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,8 +11,8 @@ from policykb.cli.common import DataDirOption, settings_for
 
 
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="监听地址")] = None,
-    port: Annotated[Optional[int], typer.Option(help="端口")] = None,
+    host: Annotated[str | None, typer.Option(help="监听地址")] = None,
+    port: Annotated[int | None, typer.Option(help="端口")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """启动 Web 服务（问答、政策库、API）。"""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -38,7 +38,7 @@ def _read_password(from_stdin: bool) -> str:
 def create(
     username: Annotated[str, typer.Option("--username", help="用户名")],
     role: Annotated[str, typer.Option("--role", help="admin（管理员）、staff（工作人员）或 enterprise（企业用户）")],
-    enterprise_id: Annotated[Optional[int], typer.Option("--enterprise-id", help="企业用户所属企业的 ID（可留空，登录后填写企业信息）")] = None,
+    enterprise_id: Annotated[int | None, typer.Option("--enterprise-id", help="企业用户所属企业的 ID（可留空，登录后填写企业信息）")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")] = False,
     data_dir: DataDirOption = None,
 ) -> None:

@@ -15,9 +15,25 @@ from typing import Any
 from push_rules.ownership import Ownership
 from push_rules.qualifications import QualificationCatalog
 from push_rules.regions import Region
-from push_rules.rule_ops import ALL_ENTERPRISES, HAS_QUALIFICATION, IN, INDUSTRY_PREFIX, RANGE, REGION_WITHIN, YEARS_SINCE
+from push_rules.rule_ops import (
+    ALL_ENTERPRISES,
+    HAS_QUALIFICATION,
+    IN,
+    INDUSTRY_PREFIX,
+    RANGE,
+    REGION_WITHIN,
+    YEARS_SINCE,
+)
 from push_rules.suggestion.jurisdiction import ABBREVIATIONS, JurisdictionReader
-from push_rules.suggestion.numbers import AFTER_WORDS, BEFORE_WORDS, INCLUDED, MONEY_UNITS, NUMBER, bound_of, parse_number
+from push_rules.suggestion.numbers import (
+    AFTER_WORDS,
+    BEFORE_WORDS,
+    INCLUDED,
+    MONEY_UNITS,
+    NUMBER,
+    bound_of,
+    parse_number,
+)
 
 Leaf = dict[str, Any]
 SME = ["medium", "small", "micro"]

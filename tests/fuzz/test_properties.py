@@ -17,7 +17,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ingestion.metadata import PolicyMetadataExtractor, normalize_doc_number
-from push_rules.credit_code import CHARSET, check_character, make_credit_code, normalize_credit_code, validate_credit_code
+from push_rules.credit_code import (
+    CHARSET,
+    check_character,
+    make_credit_code,
+    normalize_credit_code,
+    validate_credit_code,
+)
 from push_rules.enterprise_size import EnterpriseSize
 from push_rules.matcher import match_columns
 from push_rules.profile_columns import ProfileColumns

@@ -20,7 +20,14 @@ from push_rules.delivery.webhook import SIGNATURE_HEADER
 from push_rules.models import DeliveryAttempt, InboxMessage, OutboxEntry, PushRecord
 from push_rules.service import PushService
 from push_rules.worker import run_worker
-from tests.push.conftest import WEBHOOK_SECRET, DocumentLibrary, SmtpServer, WebhookReceiver, corpus_document, enterprise_payload
+from tests.push.conftest import (
+    WEBHOOK_SECRET,
+    DocumentLibrary,
+    SmtpServer,
+    WebhookReceiver,
+    corpus_document,
+    enterprise_payload,
+)
 from tests.push.test_service import SME_RULE, TIELING_SME
 
 REPO = Path(__file__).resolve().parents[2]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from index.document_copies import COPY_THRESHOLD, CopyDetector, fingerprint, fingerprint_containment
 from index.copy_collapse import SquashedText
+from index.document_copies import COPY_THRESHOLD, CopyDetector, fingerprint, fingerprint_containment
 from tests.conftest import LIBRARY
 
 FAQ_TEXT = "guangzhou/doc_16.txt"

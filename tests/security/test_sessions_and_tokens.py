@@ -6,8 +6,8 @@ import sqlite3
 
 import httpx
 
-from tests.helpers import POLICYKB, cli_env
 from tests.conftest import MODEL_DIR
+from tests.helpers import POLICYKB, cli_env
 from tests.security.conftest import PASSWORD
 
 

@@ -21,7 +21,15 @@ from push_rules.outbox import OutboxStatus
 from push_rules.service import PushService
 from push_rules.settings import PushSettings
 from push_rules.webhook_policy import WebhookUrlPolicy
-from tests.push.conftest import WEBHOOK_SECRET, DocumentLibrary, WebhookReceiver, corpus_document, enterprise_payload, shared_tokenize, webhook_receiver  # noqa: F401 (fixture)
+from tests.push.conftest import (  # noqa: F401 (fixture)
+    WEBHOOK_SECRET,
+    DocumentLibrary,
+    WebhookReceiver,
+    corpus_document,
+    enterprise_payload,
+    shared_tokenize,
+    webhook_receiver,
+)
 from tests.push.test_service import SME_RULE, TIELING_SME
 
 REFUSED_ON_SAVE = [
