@@ -1,6 +1,10 @@
-"""Accuracy of ``PolicyMetadataExtractor`` against the library manifest.
+"""Accuracy of ``PolicyMetadataExtractor`` against the library manifest, or against the hand-labelled set.
 
     .venv/bin/python bench/metadata_accuracy.py [--json] [--library PATH] [--show-misses FIELD] [--show-extra FIELD]
+    .venv/bin/python bench/metadata_accuracy.py --labelled [--json] [--show-misses all]
+
+``--labelled`` scores title, issuer, doc_number, dates, the status as of 2026-12-01 and the document kind on the
+labelled set (``bench/metadata_labelled.py``), its dev and held-out halves apart.
 
 For each field (title, issuer, doc_number, date, region) the accuracy is the share of files with a manifest
 value where the extracted value equals it, after normalising brackets and whitespace; for title a looser
@@ -27,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from bench.metadata_labelled import measure_labelled, print_labelled  # noqa: E402
 from ingestion.metadata import PolicyMetadataExtractor, normalize_doc_number  # noqa: E402
 from policy.types import PolicyMetadata  # noqa: E402
 
@@ -280,7 +285,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-misses", metavar="FIELD", help="list files where FIELD differs from the manifest")
     parser.add_argument("--show-extra", metavar="FIELD", help="list files where FIELD is set and the manifest has null")
     parser.add_argument("--limit", type=int, default=40, help="how many to list")
+    parser.add_argument("--labelled", action="store_true", help="score the hand-labelled set instead of the manifest")
     args = parser.parse_args(argv)
+
+    if args.labelled:
+        scores, cpu = measure_labelled(args.library, read_for_metadata)
+        if args.json:
+            print(json.dumps({"machine": machine(), **{k: s.as_dict() for k, s in scores.items()}}, ensure_ascii=False, indent=1))
+        else:
+            print_labelled(scores, cpu, show_misses=bool(args.show_misses))
+        return 0
 
     rows = load_manifest(args.library)
     if args.source:

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from index.types import PolicyDocument
-from policy.types import Evidence, PolicyMetadata, ValidityStatus
+from policy.types import DocumentKind, Evidence, PolicyMetadata, ValidityStatus
 
 _DATE_FIELDS = ("written_date", "publish_date", "effective_date", "expiry_date")
 
@@ -25,6 +25,7 @@ def metadata_to_dict(metadata: PolicyMetadata) -> dict[str, Any]:
         if isinstance(value, date):
             data[key] = value.isoformat()
     data["status"] = metadata.status.value
+    data["kind"] = metadata.kind.value
     return data
 
 
@@ -39,6 +40,7 @@ def metadata_from_dict(stored: Mapping[str, Any]) -> PolicyMetadata:
         if data.get(key):
             data[key] = date.fromisoformat(data[key])
     data["status"] = ValidityStatus(data.get("status", ValidityStatus.IN_FORCE.value))
+    data["kind"] = DocumentKind(data.get("kind") or DocumentKind.POLICY.value)
     data["evidence"] = {name: Evidence(**span) for name, span in (data.get("evidence") or {}).items()}
     return PolicyMetadata(**data)
 

@@ -62,12 +62,14 @@ CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL
 INSERT OR IGNORE INTO store_meta(key, value) VALUES ('generation', '0');
 """
 
-# The status a document has today: an explicit 已失效 stays; otherwise dates decide.
+# The status a document has today (policy.types.current_status): an explicit 已失效 stays; then the dates decide;
+# otherwise 已被修订 and 时效不确定 stay as stored.
 _CURRENT_STATUS_SQL = """
 CASE
     WHEN d.status = '已失效' THEN '已失效'
     WHEN d.expiry_date IS NOT NULL AND d.expiry_date < :today THEN '已失效'
     WHEN d.effective_date IS NOT NULL AND d.effective_date > :today THEN '尚未施行'
+    WHEN d.status IN ('已被修订', '时效不确定') THEN d.status
     ELSE '现行有效'
 END
 """

@@ -61,12 +61,15 @@ def status_clause(status: str, today: date) -> dict[str, Any]:
     day = today.isoformat()
     expired = [{"term": {"status": ValidityStatus.EXPIRED.value}}, {"range": {"expiry_date": {"lt": day}}}]
     not_yet = {"range": {"effective_date": {"gt": day}}}
+    kept = (ValidityStatus.SUPERSEDED.value, ValidityStatus.UNCERTAIN.value)  # stay as stored once the dates allow
     if status == ValidityStatus.EXPIRED.value:
         return {"bool": {"should": expired, "minimum_should_match": 1}}
     if status == ValidityStatus.NOT_YET_IN_FORCE.value:
         return {"bool": {"must_not": expired, "filter": [not_yet]}}
+    if status in kept:
+        return {"bool": {"must_not": [*expired, not_yet], "filter": [{"term": {"status": status}}]}}
     if status == ValidityStatus.IN_FORCE.value:
-        return {"bool": {"must_not": [*expired, not_yet]}}
+        return {"bool": {"must_not": [*expired, not_yet, {"terms": {"status": list(kept)}}]}}
     return {"bool": {"must_not": [{"match_all": {}}]}}  # no document has an unknown status
 
 

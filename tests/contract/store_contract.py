@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -167,6 +167,32 @@ class PolicyStoreContract:
         assert bm25 and dense
         assert {h.chunk.doc_id for h in bm25} <= allowed
         assert {h.chunk.doc_id for h in dense} <= allowed
+
+    def test_status_filter_follows_the_day_and_keeps_the_lifecycle_statuses(self, store: PolicyStore, tokenizer, embedder) -> None:
+        today = date.today()
+        for doc_id, metadata in {
+            "future": PolicyMetadata(title="future", effective_date=today + timedelta(days=30)),
+            "lasts": PolicyMetadata(title="lasts", expiry_date=today),
+            "lapsed": PolicyMetadata(title="lapsed", expiry_date=today - timedelta(days=1)),
+            "marked": PolicyMetadata(title="marked", status=ValidityStatus.EXPIRED),
+            "event": PolicyMetadata(title="event", status=ValidityStatus.UNCERTAIN),
+            "event_lapsed": PolicyMetadata(title="event_lapsed", status=ValidityStatus.UNCERTAIN, expiry_date=today - timedelta(days=1)),
+            "older": PolicyMetadata(title="older", status=ValidityStatus.SUPERSEDED, superseded_by="newer"),
+        }.items():
+            store.replace_document(*make_document(doc_id, f"{doc_id}：创业担保贷款补贴。", metadata, tokenizer, embedder))
+        found = {
+            status: {hit.chunk.doc_id for hit in store.bm25_search(["补贴"], 20, SearchFilters(status=status.value))}
+            for status in ValidityStatus
+        }
+        assert found == {
+            ValidityStatus.NOT_YET_IN_FORCE: {"future"},
+            ValidityStatus.IN_FORCE: {"lasts"},
+            ValidityStatus.EXPIRED: {"lapsed", "marked", "event_lapsed"},
+            ValidityStatus.UNCERTAIN: {"event"},
+            ValidityStatus.SUPERSEDED: {"older"},
+        }
+        stored = store.get_document("older")
+        assert stored is not None and stored.metadata.superseded_by == "newer"
 
     @pytest.mark.parametrize(
         "filters", [SearchFilters(region="%"), SearchFilters(region="_"), SearchFilters(issuer="%"), SearchFilters(issuer="_"), SearchFilters(tag="%")]

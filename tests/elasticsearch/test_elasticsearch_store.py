@@ -79,6 +79,8 @@ def test_filters_compute_the_status_for_today(make_store) -> None:
         "marked": PolicyMetadata(title="marked", status=ValidityStatus.EXPIRED),
         "lapsed": PolicyMetadata(title="lapsed", expiry_date=today - timedelta(days=1)),
         "lasts": PolicyMetadata(title="lasts", expiry_date=today),
+        "event": PolicyMetadata(title="event", status=ValidityStatus.UNCERTAIN),
+        "older": PolicyMetadata(title="older", status=ValidityStatus.SUPERSEDED),
     }.items():
         store.replace_document(*synthetic_document(doc_id, ["补贴"], metadata))
     found = {
@@ -89,6 +91,8 @@ def test_filters_compute_the_status_for_today(make_store) -> None:
         ValidityStatus.NOT_YET_IN_FORCE: {"future"},
         ValidityStatus.IN_FORCE: {"today", "lasts"},
         ValidityStatus.EXPIRED: {"marked", "lapsed"},
+        ValidityStatus.UNCERTAIN: {"event"},
+        ValidityStatus.SUPERSEDED: {"older"},
     }
 
 
