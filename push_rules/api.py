@@ -110,8 +110,8 @@ def build_push_router(service: PushService) -> APIRouter:
         return Response(status_code=204)
 
     @router.get("/api/enterprises/{enterprise_id}/matches", responses=_errors(404, 422))
-    async def enterprise_matches(enterprise_id: PathId) -> Any:
-        return await run_in_threadpool(service.enterprise_matches, enterprise_id)
+    async def enterprise_matches(enterprise_id: PathId, as_of: AsOf = None) -> Any:
+        return await run_in_threadpool(service.enterprise_matches, enterprise_id, as_of)
 
     @router.get("/api/enterprises/{enterprise_id}/eligible-policies", responses=_errors(404, 422))
     async def eligible_policies(enterprise_id: PathId, as_of: AsOf = None) -> Any:
@@ -187,7 +187,7 @@ def build_push_router(service: PushService) -> APIRouter:
         return (await run_in_threadpool(service.publish, policy_id)).as_dict()
 
     @router.post("/api/policies/{policy_id}/match", responses=_errors(404, 422))
-    async def match(policy_id: str) -> Any:
-        return (await run_in_threadpool(service.match_policy, policy_id)).as_dict()
+    async def match(policy_id: str, as_of: AsOf = None) -> Any:
+        return (await run_in_threadpool(lambda: service.match_policy(policy_id, today=as_of))).as_dict()
 
     return router

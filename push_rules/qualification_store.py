@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from push_rules.errors import ValidationFailed
 from push_rules.models import QualificationEntry
-from push_rules.qualifications import Qualification, QualificationCatalog
+from push_rules.qualifications import Qualification, QualificationCatalog, QualificationRefused
 
 
 class QualificationStore:
@@ -42,8 +42,8 @@ class QualificationStore:
         catalog = self.refresh()
         try:
             qualification = catalog.check_new(slug, label, aliases)
-        except ValueError as error:
-            raise ValidationFailed(str(error), field="slug" if "标识" in str(error) else "label") from None
+        except QualificationRefused as error:
+            raise ValidationFailed(str(error), field=error.field) from None
         with self.sessions() as session:
             session.add(QualificationEntry(slug=qualification.slug, label=qualification.label, aliases=list(qualification.aliases)))
             try:

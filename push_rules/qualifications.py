@@ -45,6 +45,14 @@ MAX_QUALIFICATIONS = 64  # one bit each in the matcher's uint64 column
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
+class QualificationRefused(ValueError):
+    """A qualification an admin may not add; ``field`` names the input at fault (slug, label, aliases)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class Qualification:
     slug: str
@@ -108,26 +116,26 @@ class QualificationCatalog:
     def check_new(self, slug: str, label: str, aliases: Iterable[str] = ()) -> Qualification:
         """The qualification an admin asks to add, checked against the catalogue.
 
-        :raises ValueError: with a Chinese message naming the problem (bad slug, a name already taken, full).
+        :raises QualificationRefused: with a Chinese message and the field at fault (bad slug, a name taken, full).
         """
         slug, label = slug.strip(), label.strip()
         names = [a.strip() for a in aliases if a.strip()]
         if not _SLUG.match(slug):
-            raise ValueError(f"资质标识“{slug}”无效：应为2–40位小写字母、数字或下划线，以字母开头，如 hk_macao_youth")
+            raise QualificationRefused(f"资质标识“{slug}”无效：应为2–40位小写字母、数字或下划线，以字母开头，如 hk_macao_youth", "slug")
         if not label or len(label) > 40:
-            raise ValueError("资质名称不能为空，且不超过40个字")
+            raise QualificationRefused("资质名称不能为空，且不超过40个字", "label")
         if slug in self._entries:
-            raise ValueError(f"资质标识“{slug}”已存在（{self._entries[slug].label}）")
-        for name in [label, *names]:
+            raise QualificationRefused(f"资质标识“{slug}”已存在（{self._entries[slug].label}）", "slug")
+        for name, field in [(label, "label"), *((n, "aliases") for n in names)]:
             taken = self._lookup(name)
             if taken is not None:
-                raise ValueError(f"资质名称“{name}”已存在（{taken.label}，标识 {taken.slug}）")
+                raise QualificationRefused(f"资质名称“{name}”已存在（{taken.label}，标识 {taken.slug}）", field)
         if len(_REGISTRY.bits) >= MAX_QUALIFICATIONS and slug not in _REGISTRY.bits:
-            raise ValueError(f"企业资质目录已满（上限{MAX_QUALIFICATIONS}项）")
+            raise QualificationRefused(f"企业资质目录已满（上限{MAX_QUALIFICATIONS}项）", "slug")
         return Qualification(slug, label, tuple(dict.fromkeys(names)), builtin=False)
 
     def add(self, slug: str, label: str, aliases: Iterable[str] = ()) -> Qualification:
-        """Check and add a qualification (the caller stores it). :raises ValueError: see :meth:`check_new`."""
+        """Check and add a qualification (the caller stores it). :raises QualificationRefused: see :meth:`check_new`."""
         with self._lock:
             qualification = self.check_new(slug, label, aliases)
             self._register(qualification)

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from push_rules.errors import ValidationFailed
+from push_rules.errors import Problem, ValidationFailed
 from push_rules.qualifications import QualificationCatalog
 from push_rules.rule_fields import FIELDS, normalize_value
 from push_rules.rule_ops import RULE_OPS, ops_for_field
@@ -103,7 +103,7 @@ class RuleValidator:
         if leaves[0] > MAX_LEAVES:
             errors.append(f"规则条件过多（{leaves[0]}个，上限{MAX_LEAVES}个）")
         if errors:
-            raise ValidationFailed(errors, field="rules")
+            raise ValidationFailed([Problem(_problem_field(message), message) for message in errors])
         return normalized  # type: ignore[return-value]
 
     def _node(self, node: Any, path: str, depth: int, errors: list[str], leaves: list[int]) -> dict[str, Any] | None:
@@ -226,6 +226,12 @@ def leaf_negations(rule: dict[str, Any], negated: bool = False) -> list[bool]:
     if "not" in rule:
         return leaf_negations(rule["not"], not negated)
     return [negated]
+
+
+def _problem_field(message: str) -> str:
+    """The machine-readable key of a rule problem: ``规则.all[1].value：…`` → ``rules.all[1].value``."""
+    path = message.split("：", 1)[0]
+    return "rules" + path[2:] if path.startswith("规则") and "：" in message else "rules"
 
 
 def _type_name(value: Any) -> str:

@@ -130,8 +130,8 @@ class PushService:
         """政策体检: the published policies in force the enterprise qualifies for (eligible first, then incomplete)."""
         return self.checkup.run(enterprise_id, as_of)
 
-    def enterprise_matches(self, enterprise_id: int) -> list[dict[str, Any]]:
-        return self.enterprise_inbox.matches(enterprise_id)
+    def enterprise_matches(self, enterprise_id: int, as_of: date | None = None) -> list[dict[str, Any]]:
+        return self.enterprise_inbox.matches(enterprise_id, as_of)
 
     def inbox(self, enterprise_id: int, *, unread_only: bool = False, limit: int = 50, offset: int = 0) -> dict[str, Any]:
         return self.enterprise_inbox.messages(enterprise_id, unread_only=unread_only, limit=limit, offset=offset)

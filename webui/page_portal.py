@@ -36,7 +36,6 @@ NUMBER_FIELDS = ("registered_capital", "employees", "annual_revenue", "total_ass
 TEXT_FIELDS = ("credit_code", "name", "region_code", "industry_code", "established_on", "email")
 STATE_LABELS = {"Y": "满足", "N": "不满足", "?": "待完善"}
 TOPIC_LABELS = {slug: label for slug, (label, _keywords) in POLICY_TAGS.items()}
-_POLICY_LINK = re.compile(r"/documents/([A-Za-z0-9_-]+)")
 
 
 @lru_cache(maxsize=1)
@@ -128,10 +127,8 @@ async def inbox(request: Request, identity: Enterprise) -> Response:
     matches = {m["policy_id"]: m for m in await run_in_threadpool(push.enterprise_matches, profile["id"])}
     messages = []
     for message in box["messages"]:
-        link = _POLICY_LINK.search(message["body"])
-        policy_id = link.group(1) if link else None
         lines = [line for line in message["body"].splitlines() if not line.startswith("查看原文")]
-        messages.append({**message, "policy_id": policy_id, "match": matches.get(policy_id or ""), "lines": lines})
+        messages.append({**message, "match": matches.get(message["policy_id"]), "lines": lines})
     checkup = await run_in_threadpool(push.eligible_policies, profile["id"])
     context = {"profile": profile, "messages": messages, "unread": box["unread"], "state_labels": STATE_LABELS, "checkup": checkup}
     return render(request, "portal/inbox.html", context)

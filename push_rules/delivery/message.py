@@ -33,7 +33,7 @@ class PushMessage:
             "event": "policy.push",
             "delivery_id": self.delivery_id,
             "enterprise": {"id": self.enterprise_id, "name": self.enterprise_name, "credit_code": self.credit_code},
-            "policy": {"doc_id": self.doc_id, "version": self.content_hash, "title": self.policy_title, "issuer": self.issuer, "url": self.url},
+            "policy": {"policy_id": self.doc_id, "doc_id": self.doc_id, "version": self.content_hash, "title": self.policy_title, "issuer": self.issuer, "url": self.url},
             "reasons": self.reasons,
             "title": self.title,
             "body": self.body,

@@ -62,6 +62,7 @@ def test_rules_suggest_save_publish_matches_inbox(client: TestClient) -> None:
 
     inbox = client.get("/api/inbox", params={"enterprise_id": enterprise_id}).json()
     assert inbox["unread"] == 1
+    assert inbox["messages"][0]["policy_id"] == inbox["messages"][0]["doc_id"] == "sme-2020" and len(inbox["messages"][0]["version"]) == 64
     message_id = inbox["messages"][0]["id"]
     assert client.post(f"/api/inbox/{message_id}/read", json={}).json() == {"id": message_id, "read": True}
     assert client.get("/api/inbox", params={"enterprise_id": enterprise_id, "unread": True}).json()["messages"] == []
@@ -95,3 +96,53 @@ def test_eligible_policies_of_a_new_enterprise(client: TestClient) -> None:
     assert audit["as_of"] == "2030-01-01"
     assert client.get(f"/api/enterprises/{newcomer}/eligible-policies", params={"as_of": "明天"}).status_code == 422
     assert client.get("/api/enterprises/999/eligible-policies").status_code == 404
+
+
+def test_bad_input_names_the_field_and_saves_nothing(client: TestClient) -> None:
+    cases = [
+        (enterprise_payload(credit_code="914403001922038217"), "credit_code", "统一社会信用代码"),
+        (enterprise_payload(qualifications=["世界五百强"]), "qualifications", "未知的企业资质“世界五百强”"),
+        (enterprise_payload(region_code="159999"), "region_code", "行政区划代码“159999”不存在"),
+        (enterprise_payload(ownership="地主"), "ownership", "企业性质“地主”无效"),
+    ]
+    for payload, field, message in cases:
+        response = client.post("/api/enterprises", json=payload)
+        body = response.json()
+        assert response.status_code == 422 and body["field"] == field, body
+        assert body["problems"][0]["field"] == field and message in body["problems"][0]["message"]
+    assert client.get("/api/enterprises").json() == []
+
+    rules = [
+        ({"all": [{"op": "has_qualification", "value": "世界五百强"}]}, "rules.all[0].value", "未知的企业资质“世界五百强”"),
+        ({"all": [{"op": "region_within", "value": "159999"}]}, "rules.all[0].value", "行政区划代码“159999”不存在"),
+        ({"op": "years_since", "field": "employees", "min": 1}, "rules", "不支持条件“years_since”"),
+        ({"op": "all_enterprises", "value": "x"}, "rules", "不需要 value"),
+    ]
+    for rule, field, message in rules:
+        response = client.put("/api/policies/sme-2020/rules", json={"rules": rule})
+        body = response.json()
+        assert response.status_code == 422 and body["problems"][0]["field"] == field and message in body["detail"], body
+    assert client.get("/api/policies/sme-2020/rules").json()["rules"] is None
+
+
+def test_qualification_catalogue_is_read_and_extended(client: TestClient) -> None:
+    catalogue = client.get("/api/qualifications").json()
+    assert {"slug": "little_giant", "label": "专精特新“小巨人”企业"} in [{k: q[k] for k in ("slug", "label")} for q in catalogue]
+    added = client.post("/api/qualifications", json={"slug": "hk_macao_youth", "label": "港澳青年企业", "aliases": ["港澳青年创业企业"]})
+    assert added.status_code == 201 and added.json()["builtin"] is False
+    again = client.post("/api/qualifications", json={"slug": "time_honoured", "label": "专精特新“小巨人”企业"})
+    assert again.status_code == 422 and again.json()["field"] == "label" and "已存在" in again.json()["detail"]
+    bad = client.post("/api/qualifications", json={"slug": "老字号", "label": "老字号"})
+    assert bad.status_code == 422 and bad.json()["field"] == "slug"
+    assert any(q["slug"] == "hk_macao_youth" for q in client.get("/api/qualifications").json())
+
+    created = client.post("/api/enterprises", json=enterprise_payload(qualifications=["港澳青年创业企业"], ownership="港澳台资")).json()
+    assert created["qualifications"] == ["hk_macao_youth"] and created["qualification_labels"] == ["港澳青年企业"]
+    assert created["ownership"] == "hmt" and created["ownership_label"] == "港澳台资"
+    rule = {"all": [{"op": "has_qualification", "value": "港澳青年企业"}, {"op": "in", "field": "ownership", "value": ["外资", "港澳台资"]}]}
+    assert client.put("/api/policies/sme-2020/rules", json={"rules": rule}).status_code == 200
+    assert client.post("/api/policies/sme-2020/publish").json()["eligible"] == 1
+    matches = client.get(f"/api/enterprises/{created['id']}/matches").json()
+    assert [c["condition"] for c in matches[0]["conditions"]] == ["具有港澳青年企业资质", "企业性质为外资、港澳台资之一"]
+    audit = client.get(f"/api/enterprises/{created['id']}/matches", params={"as_of": "2030-01-01"}).json()
+    assert audit[0]["outcome"] == "eligible" and audit[0]["computed_at"] == "2030-01-01"

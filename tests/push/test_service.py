@@ -227,3 +227,23 @@ def test_inbox_read_state_and_order(service: PushService, library: DocumentLibra
     assert service.inbox(company["id"])["unread"] == 1
     assert len(service.inbox(company["id"], unread_only=True)["messages"]) == 1
     assert count(service, OutboxEntry) == 0  # no webhook or e-mail configured
+
+
+def test_migration_0002_adds_ownership_to_an_existing_database(tmp_path: Any) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from push_rules.db import alembic_config, create_push_engine, migrate
+
+    engine = create_push_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO push_enterprises (credit_code, name, interest_topics, interest_keywords, created_at, updated_at) "
+            "VALUES ('91150102MA0000011X', '旧企业', '[]', '[]', '2026-01-01', '2026-01-01')"
+        ))
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name, ownership FROM push_enterprises")).one() == ("旧企业", None)
+        assert conn.execute(text("SELECT count(*) FROM push_qualifications")).scalar() == 0
+    engine.dispose()
