@@ -92,7 +92,8 @@ class MetadataEditor:
             values[name] = (values[name] or "").strip() or None
         corrected = {name for name, value in values.items() if getattr(old, name) != value}
         evidence = {name: span for name, span in old.evidence.items() if name not in corrected}
-        document.metadata = dataclasses.replace(old, **values, evidence=evidence)
+        kept = sorted(set(old.corrected) | corrected)  # a re-ingest of the file keeps these values
+        document.metadata = dataclasses.replace(old, **values, evidence=evidence, corrected=kept)
         self._save(document, retitled="title" in corrected)
         return document
 
@@ -102,8 +103,9 @@ class MetadataEditor:
         on = on or date.today()
         expiry = document.metadata.expiry_date if document.metadata.expiry_date and document.metadata.expiry_date <= on else on
         evidence = {k: v for k, v in document.metadata.evidence.items() if k not in ("status", "expiry_date")}
+        kept = sorted(set(document.metadata.corrected) | {"status", "expiry_date"})
         document.metadata = dataclasses.replace(
-            document.metadata, status=ValidityStatus.EXPIRED, expiry_date=expiry, evidence=evidence
+            document.metadata, status=ValidityStatus.EXPIRED, expiry_date=expiry, evidence=evidence, corrected=kept
         )
         self._save(document, retitled=False)
         return document

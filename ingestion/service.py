@@ -20,6 +20,8 @@ from index.types import IndexedChunk, PolicyDocument, PolicyStore, StoreError
 from ingestion.catalog import Catalog, CatalogEntry
 from ingestion.chunker import PolicyChunker
 from ingestion.metadata import PolicyMetadataExtractor
+from ingestion.metadata.corrections import keep_corrections
+from ingestion.metadata.versions import relink_stored_versions
 from ingestion.readers import read_document
 from ingestion.types import Chunk, DocumentRejected
 from policy.formats import SUPPORTED_SUFFIXES
@@ -127,6 +129,7 @@ class IngestionService:
                 outcomes.append(outcome)
                 if on_outcome:
                     on_outcome(outcome)
+        self._link_versions(outcomes)
         return outcomes
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestOutcome:
@@ -138,7 +141,13 @@ class IngestionService:
         outcomes, halted = self._ingest_group([(f"upload/{safe_name}", Path(safe_name), data, None)])
         if halted is not None:
             raise halted
+        self._link_versions(outcomes)
         return outcomes[0]
+
+    def _link_versions(self, outcomes: list[IngestOutcome]) -> None:
+        """Older versions of the laws just written are marked 已被修订 (and a newest one put back in force)."""
+        written = (IngestStatus.INGESTED, IngestStatus.REPLACED, IngestStatus.UPDATED)
+        relink_stored_versions(self.store, [o.title for o in outcomes if o.status in written])
 
     def _ingest_group(
         self, sources: list[tuple[str, Path, bytes | None, CatalogEntry | None]]
@@ -201,6 +210,8 @@ class IngestionService:
             return IngestOutcome(display, IngestStatus.REJECTED, reason=f"无法读取文件：{error.strerror or error}")
 
         metadata = kept if kept is not None else self.extractor.extract(extracted.text, title_hint=extracted.title_hint, file_name=path.name)
+        if kept is None and existing is not None and existing.metadata.corrected:
+            metadata = keep_corrections(metadata, existing.metadata)
         if entry is not None:
             metadata = entry.applied_to(metadata)
         if not metadata.title:

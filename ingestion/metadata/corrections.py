@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from policy.tags import POLICY_TAGS
+from policy.types import PolicyMetadata
 
 
 MAX_TEXT_FIELD_CHARS = 300  # title, issuer, doc_number, region as a person corrects them (form or catalog)
@@ -25,3 +27,10 @@ def corrected_value_problems(values: Mapping[str, Any]) -> list[str]:
         if len(values.get(name) or "") > MAX_TEXT_FIELD_CHARS:
             problems.append(f"{name} 过长（上限 {MAX_TEXT_FIELD_CHARS} 字）")
     return problems
+
+
+def keep_corrections(extracted: PolicyMetadata, previous: PolicyMetadata) -> PolicyMetadata:
+    """``extracted`` from a file ingested again, with the values a person set on its previous version kept."""
+    kept = {name: getattr(previous, name) for name in previous.corrected if hasattr(extracted, name)}
+    evidence = {name: span for name, span in extracted.evidence.items() if name not in kept}
+    return dataclasses.replace(extracted, **kept, evidence=evidence, corrected=list(previous.corrected))

@@ -9,7 +9,7 @@ from ingestion.metadata.chinese_dates import DATE_RE, parse_date
 from ingestion.metadata.document import Document
 from ingestion.metadata.layout import Found, Span
 from ingestion.metadata.patterns import HEAD_CHARS, STRIP
-from ingestion.metadata.validity import find_effective_date, find_expiry_date
+from ingestion.metadata.validity import find_effective_date, find_expiry_date, register_dates
 
 
 _DATE_LABEL_RE = re.compile(
@@ -55,14 +55,16 @@ def find_dates(doc: Document, record: re.Match[str] | None, title: Found | None)
             out["publish_date"] = out["written_date"]
         elif doc.file_date:
             out["publish_date"] = Found(doc.file_date)
-    if "effective_date" in labelled:
-        out["effective_date"] = labelled["effective_date"]
+    # Page fields (labelled, or a register row) are the later, more specific statement: they win over the body.
+    page = {**register_dates(doc), **labelled}
+    if "effective_date" in page:
+        out["effective_date"] = page["effective_date"]
     elif "effective_date" not in out:
         effective = find_effective_date(doc, out)
         if effective:
             out["effective_date"] = effective
-    if "expiry_date" in labelled:
-        out["expiry_date"] = labelled["expiry_date"]
+    if "expiry_date" in page:
+        out["expiry_date"] = page["expiry_date"]
     else:
         expiry = find_expiry_date(doc, out)
         if expiry:
@@ -72,10 +74,14 @@ def find_dates(doc: Document, record: re.Match[str] | None, title: Found | None)
 
 def _date_under_title(doc: Document, title: Found | None) -> Found | None:
     """A web page's date printed alone (perhaps with a time) on one of the three lines under its title."""
-    if doc.flat or title is None or title.span is None:
+    if title is None or title.span is None:
         return None
     text = doc.text
     pos = title.span.end
+    if doc.flat:  # 关于…的若干意见 （2020年2月10日）
+        m = re.compile(r"[ \t\u3000]*[（(](" + DATE_RE.pattern + r")[)）]").match(text, pos)
+        day = parse_date(DATE_RE.match(m.group(1))) if m else None  # type: ignore[arg-type]
+        return Found(day, Span(m.start(1), m.end(1))) if m and day else None
     for _ in range(3):
         nl = text.find("\n", pos)
         if nl < 0:

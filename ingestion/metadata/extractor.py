@@ -1,8 +1,8 @@
 """Metadata of one Chinese official document, each value with the span of text it was read from.
 
 ``PolicyMetadataExtractor().extract(text)`` reads the title, the issuing organ (发文机关), the document's own
-number (发文字号), its dates (成文/发布/施行/失效), its validity, the region it governs and policy-type tags
-from the plain text a reader produced (notices, laws as Markdown-ish text, single-line NCP texts, web pages).
+number (发文字号), its dates (成文/发布/施行/失效), its validity (``evidence["status"]`` is the sentence that
+makes it 时效不确定), its kind (政策文件/政策解读/新闻报道), the region it governs and policy-type tags from the plain text a reader produced (notices, laws as Markdown-ish text, single-line NCP texts, web pages).
 Everything is pattern-based and fast (about a millisecond per document); nothing is guessed from outside the
 text except what the caller passes as ``title_hint``/``file_name``. Each field family has its module.
 
@@ -23,13 +23,15 @@ from ingestion.metadata.dates import find_dates
 from ingestion.metadata.doc_numbers import find_doc_number
 from ingestion.metadata.document import Document
 from ingestion.metadata.issuers import find_issuer
+from ingestion.metadata.jurisdictions import expand_issuer, law_issuer
+from ingestion.metadata.kinds import document_kind
 from ingestion.metadata.layout import Found
 from ingestion.metadata.regions import find_region
 from ingestion.metadata.tags import score_tags
 from ingestion.metadata.titles import find_title
-from ingestion.metadata.validity import validity_status
+from ingestion.metadata.validity import end_event, validity_status
 from policy.gazetteer import Gazetteer
-from policy.types import Evidence, PolicyMetadata
+from policy.types import DocumentKind, Evidence, PolicyMetadata
 
 
 _RECORD_ROW_RE = re.compile(r"^\s*(?P<d>\d{4}-\d{2}-\d{2})(?: \d{2}:\d{2}:\d{2})? \| (?P<t>[^|\n]{2,200}?) \| ")
@@ -98,14 +100,38 @@ class PolicyMetadataExtractor:
         region = find_region(self.gazetteer, doc, found.get("title"), found.get("issuer"))
         if region:
             found["region"] = region
+        self._complete_issuer(doc, found)
 
+        meta.kind = document_kind(doc, found.get("title"), "doc_number" in found)
+        if meta.kind != DocumentKind.POLICY:
+            found.pop("expiry_date", None)  # a report quoting a measure's end is not the measure
+        event = end_event(doc) if meta.kind == DocumentKind.POLICY else None
+        if event is not None:
+            found["status"] = event
         for name, item in found.items():
-            setattr(meta, name, item.value)
+            if name != "status":
+                setattr(meta, name, item.value)
             if item.span is not None:
                 meta.evidence[name] = Evidence(text[item.span.start : item.span.end], item.span.start, item.span.end)
-        meta.status = validity_status(doc, meta, today or date.today())
+        meta.status = validity_status(doc, meta, today or date.today(), event)
         meta.tags = self.tags(text, meta.title)
         return meta
+
+    def _complete_issuer(self, doc: Document, found: dict[str, Found]) -> None:
+        """The issuer's full name with its jurisdiction (省发展改革委 → 贵州省发展和改革委员会), or the organ that
+        makes a national law or regulation whose text names none; the region from it when the title names none."""
+        issuer, title, region = found.get("issuer"), found.get("title"), found.get("region")
+        if issuer is None:
+            title_text = str(title.value) if title else None
+            organ = law_issuer(title_text, bool(title_text and self.gazetteer.places_in(title_text)))
+            if organ is not None:
+                found["issuer"] = Found(organ)
+            return
+        full = expand_issuer(str(issuer.value), doc.text, str(region.value) if region else None, self.gazetteer)
+        if full != issuer.value:
+            found["issuer"] = Found(full, issuer.span)
+            if region is None and (hit := self.gazetteer.region_in(full)) is not None:
+                found["region"] = Found(hit[0], issuer.span)
 
     def tags(self, text: str, title: str | None = None) -> list[str]:
         """Policy-type slugs (keys of ``POLICY_TAGS``) that ``text`` is about, best first.

@@ -22,6 +22,10 @@ def find_issuer(doc: Document, title: Found | None) -> Found | None:
             return Found(value, span_of(text, value, label.start("v"), label.end("v")))
     if title:
         found = _issuer_from_title(doc, title)
+        signature = doc.signature
+        if found and re.search(r"等[\d一二三四五六七八九十]+个?部门$", str(found.value)) and signature and signature.organ:
+            s, e = signature.organ  # 广州市卫生健康委等4部门: the signature names the four
+            return Found(join_pieces(text[s:e]), Span(s, e))
         if found:
             return found
     if doc.law_events:

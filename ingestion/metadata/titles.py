@@ -19,7 +19,9 @@ _CHROME_RE = re.compile(
     r"信息来源|浏览次数|访问量|责任编辑|字号|无障碍|繁体|简体|登录|注册|搜索|网站|政务公开|政府信息公开)"
 )
 _BODY_OPENINGS = ("各", "为", "根据", "按照", "近日", "日前", "据", "经", "现将", "本报", "记者")
-_LEADING_NUMBER_RE = re.compile(rf"^[{CJK}]{{1,12}}[〔\[［（(]\d{{4}}[〕\]］）)]第?\d{{1,5}}号[ \t\u3000]*(?=[{CJK}])")
+_LEADING_NUMBER_RE = re.compile(rf"^[{CJK}]{{1,12}}[〔\[［（(]\d{{4}}[〕\]］）)]第?\d{{1,5}}号[ \t\u3000]*[-—－]?[ \t\u3000]*(?=[{CJK}])")
+# A press headline about a document (浙江省委省政府出台…意见) printed above the document's own title.
+_REPORTING_HEADLINE_RE = re.compile(r"出台|发布|印发|公布")
 _NUMBERED_RE = re.compile(r"^(?:第[一二三四五六七八九十百]+[条章节]|[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．]|[①-⑳])")
 _EXPLAINED_TITLE_RE = re.compile(r"《(?P<t>[^《》\n]{6,120})》(?:的)?(?:政策)?解读")
 _TITLE_LABEL_RE = re.compile(r"(?:^|\n)[ \t\u3000]*(?:标\s*题|文件名称|名\s*称|Title)\s*[:：]\s*(?P<v>[^\n]{4,200})")
@@ -163,6 +165,9 @@ def _title_from_segments(doc: Document, segments: list[Line]) -> Found | None:
         if not TITLE_VERB_RE.search(segments[first + 1].text) and not is_organ(segments[first + 1].text):
             break
         first += 1
+    official = _official_title_below_headline(doc, segments)
+    if official is not None:
+        return official
     head = segments[first].text
     verb = TITLE_VERB_RE.search(head)
     if verb and (first > 0 or not TITLE_END_RE.search(head)):
@@ -234,3 +239,24 @@ def _title_found(doc: Document, start: int, end: int) -> Found | None:
         if at >= 0:
             return Found(value, Span(start + at, start + at + len(value)))
     return Found(value, Span(start, end))
+
+
+def _official_title_below_headline(doc: Document, segments: list[Line]) -> Found | None:
+    """``浙江省委省政府出台…30条意见 中共浙江省委 浙江省人民政府 关于…的若干意见 （2020年2月10日）``: the
+    document's own title (organs, then a 关于… title) under a headline that reports it."""
+    head = segments[0].text
+    if head.startswith("关于") or not _REPORTING_HEADLINE_RE.search(head) or TITLE_VERB_RE.search(head):
+        return None
+    for i in range(1, min(len(segments), 6)):
+        if not segments[i].text.startswith("关于"):
+            if is_organ(segments[i].text):
+                continue
+            return None
+        end = _join_title(segments, i)
+        if end is None:
+            return None
+        first = i
+        while first > 1 and is_organ(segments[first - 1].text):
+            first -= 1
+        return _title_found(doc, segments[first].start, end)
+    return None
