@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.concurrency import run_in_threadpool
@@ -21,7 +22,6 @@ from push_rules.profile import EnterpriseInput
 from push_rules.rules_schema import RULE_JSON_SCHEMA, parse_rule_text
 from push_rules.service import PushService
 from push_rules.validation import parse_model
-
 
 # Ids are 32-bit INTEGER columns (PostgreSQL): a larger number names nothing, and SQLite cannot even compare it
 # (OverflowError, a 500), so it is rejected as invalid input.
@@ -181,6 +181,19 @@ def build_push_router(service: PushService) -> APIRouter:
             return service.save_rules(policy_id, rule)
 
         return await run_in_threadpool(run)
+
+    @router.get("/api/policies/{policy_id}/matches", responses=_errors(404, 422))
+    async def policy_matches(
+        policy_id: str,
+        include_excluded: bool = Query(False, description="也列出被排除的企业及排除它们的条件"),
+        format: str = Query("json", pattern="^(json|csv)$", description="json 或 csv（CSV 含全部企业）"),
+        as_of: AsOf = None,
+    ) -> Any:
+        if format == "csv":
+            text = await run_in_threadpool(lambda: service.policy_matches_csv(policy_id, include_excluded=include_excluded, as_of=as_of))
+            headers = {"Content-Disposition": f'attachment; filename="policy-{quote(policy_id)}-matches.csv"'}
+            return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
+        return await run_in_threadpool(lambda: service.policy_matches(policy_id, include_excluded=include_excluded, as_of=as_of))
 
     @router.post("/api/policies/{policy_id}/publish", responses=_errors(404, 422))
     async def publish(policy_id: str) -> Any:

@@ -77,3 +77,28 @@ def match_columns(rule: dict[str, Any], cols: ProfileColumns, today: date | None
     width = len(leaves)
     states = [raw[i * width : (i + 1) * width] for i in range(len(keep))]
     return RuleMatches(cols.ids[keep], met[keep], states, len(cols))
+
+
+@dataclass(frozen=True)
+class RuleVerdicts:
+    """A rule's verdict on every profile: ``met`` (eligible), ``failed`` (excluded), the rest incomplete; ``codes``
+    holds each profile's leaf states (Y/N/? as bytes, one row per profile, leaves in :func:`iter_leaves` order)."""
+
+    met: np.ndarray
+    failed: np.ndarray
+    codes: np.ndarray  # uint8, shape (profiles, leaves)
+
+
+def verdicts(rule: dict[str, Any], cols: ProfileColumns, today: date | None = None) -> RuleVerdicts:
+    """Every profile's outcome and leaf states under ``rule`` (excluded ones included)."""
+    today = today or date.today()
+    leaves = iter_leaves(rule)
+    results = []
+    for leaf in leaves:
+        met, known = evaluate_leaf_columns(leaf, cols, today)
+        results.append((met, known & ~met))
+    met, failed = _combine(rule, iter(results))
+    codes = np.empty((len(cols), len(leaves)), dtype=np.uint8)
+    for j, (leaf_met, leaf_failed) in enumerate(results):
+        codes[:, j] = np.where(leaf_met, ord("Y"), np.where(leaf_failed, ord("N"), ord("?")))
+    return RuleVerdicts(np.asarray(met, dtype=bool), np.asarray(failed, dtype=bool), codes)

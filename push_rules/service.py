@@ -28,6 +28,7 @@ from push_rules.delivery.dispatcher import DeliveryDispatcher, DeliveryStats
 from push_rules.enterprises import EnterpriseRegistry
 from push_rules.inbox import EnterpriseInbox
 from push_rules.outbox import Outbox
+from push_rules.policy_audience import PolicyAudience
 from push_rules.policy_rules import PolicyRules
 from push_rules.policy_versions import DocumentLookup, PolicyVersions
 from push_rules.profile_columns import ProfileSnapshotCache
@@ -58,6 +59,7 @@ class PushService:
             SubscriptionMatcher(tokenize or default_tokenize()), PushWriter(self.sessions, settings),
         )
         self.checkup = PolicyCheckup(self.sessions, versions)
+        self.audience = PolicyAudience(self.sessions, versions, self.snapshots)
         self.subscriptions = SubscriptionStore(self.sessions)
         self.enterprise_inbox = EnterpriseInbox(self.sessions)
         outbox = Outbox(
@@ -112,6 +114,14 @@ class PushService:
         if out["published"]:
             out["match"] = self.match_policy(policy_id).as_dict()
         return out
+
+    # a policy's audience, for staff
+
+    def policy_matches(self, policy_id: str, *, include_excluded: bool = False, as_of: date | None = None) -> dict[str, Any]:
+        return self.audience.report(policy_id, include_excluded=include_excluded, as_of=as_of)
+
+    def policy_matches_csv(self, policy_id: str, *, include_excluded: bool = True, as_of: date | None = None) -> str:
+        return self.audience.csv(policy_id, include_excluded=include_excluded, as_of=as_of)
 
     # matching and publishing
 

@@ -146,3 +146,25 @@ def test_qualification_catalogue_is_read_and_extended(client: TestClient) -> Non
     assert [c["condition"] for c in matches[0]["conditions"]] == ["具有港澳青年企业资质", "企业性质为外资、港澳台资之一"]
     audit = client.get(f"/api/enterprises/{created['id']}/matches", params={"as_of": "2030-01-01"}).json()
     assert audit[0]["outcome"] == "eligible" and audit[0]["computed_at"] == "2030-01-01"
+
+
+def test_policy_audience_for_staff(client: TestClient) -> None:
+    assert client.get("/api/policies/sme-2020/matches").status_code == 404  # no rule yet
+    eligible = client.post("/api/enterprises", json=enterprise_payload(name="青城软件")).json()["id"]
+    incomplete = client.post("/api/enterprises", json=enterprise_payload(name="信息不全公司", qualifications=None, industry_code="C3311")).json()["id"]
+    excluded = client.post("/api/enterprises", json=enterprise_payload(name="广州公司", region_code="440106")).json()["id"]
+    assert client.put("/api/policies/sme-2020/rules", json={"rules": SME_RULE}).status_code == 200
+    audience = client.get("/api/policies/sme-2020/matches").json()
+    assert audience["counts"] == {"eligible": 1, "incomplete": 1, "ineligible": 1}
+    assert [e["enterprise_id"] for e in audience["eligible"]] == [eligible] and "ineligible" not in audience
+    assert audience["incomplete"][0]["enterprise_id"] == incomplete
+    assert audience["incomplete"][0]["missing_information"] == ["未填写企业资质情况，请完善企业信息"]
+    full = client.get("/api/policies/sme-2020/matches", params={"include_excluded": 1}).json()
+    assert full["ineligible"][0]["enterprise_id"] == excluded
+    assert full["ineligible"][0]["unmet_conditions"] == ["注册地位于内蒙古自治区呼和浩特市（企业注册地：广东省广州市天河区）"]
+    exported = client.get("/api/policies/sme-2020/matches", params={"format": "csv", "include_excluded": 1})
+    assert exported.headers["content-type"].startswith("text/csv")
+    lines = exported.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "结果,企业编号,企业名称,统一社会信用代码,注册地,不满足的条件,待完善的信息"
+    assert [line.split(",")[0] for line in lines[1:]] == ["符合条件", "可能符合，需完善信息", "不符合条件"]
+    assert client.get("/api/policies/sme-2020/matches", params={"as_of": "2000-01-01"}).status_code == 404  # no rule then
