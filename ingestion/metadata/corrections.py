@@ -9,7 +9,6 @@ from typing import Any
 from policy.tags import POLICY_TAGS
 from policy.types import PolicyMetadata
 
-
 MAX_TEXT_FIELD_CHARS = 300  # title, issuer, doc_number, region as a person corrects them (form or catalog)
 
 

@@ -11,7 +11,6 @@ from ingestion.metadata.layout import Found, Span
 from ingestion.metadata.patterns import HEAD_CHARS, STRIP
 from ingestion.metadata.validity import find_effective_date, find_expiry_date, register_dates
 
-
 _DATE_LABEL_RE = re.compile(
     r"(?=[成发印公生施实废失有日时])(?P<label>成文日期|发文日期|印发日期|发布日期|发布时间|公布日期|公开日期|生效日期|施行日期|实施日期|废止日期|失效日期|"
     r"有效期至|(?<![成发布公开生效施行实废止失])日\s*期|(?<![发布])时\s*间)\s*[:：]\s*"
@@ -19,7 +18,6 @@ _DATE_LABEL_RE = re.compile(
 
 
 def find_dates(doc: Document, record: re.Match[str] | None, title: Found | None) -> dict[str, Found]:
-    text = doc.text
     out: dict[str, Found] = {}
     labelled = _labelled_dates(doc)
     if doc.law_events:

@@ -28,11 +28,10 @@ from ingestion.metadata.kinds import document_kind
 from ingestion.metadata.layout import Found
 from ingestion.metadata.regions import find_region
 from ingestion.metadata.tags import score_tags
-from ingestion.metadata.titles import find_title
+from ingestion.metadata.titles import fallback_title, find_title
 from ingestion.metadata.validity import end_event, validity_status
 from policy.gazetteer import Gazetteer
 from policy.types import DocumentKind, Evidence, PolicyMetadata
-
 
 _RECORD_ROW_RE = re.compile(r"^\s*(?P<d>\d{4}-\d{2}-\d{2})(?: \d{2}:\d{2}:\d{2})? \| (?P<t>[^|\n]{2,200}?) \| ")
 
@@ -96,6 +95,8 @@ class PolicyMetadataExtractor:
         issuer = find_issuer(doc, title)
         if issuer:
             found["issuer"] = issuer
+        if title is None and (title := fallback_title(doc, str(issuer.value) if issuer else None)) is not None:
+            found["title"] = title
         found.update(find_dates(doc, record, found.get("title")))
         region = find_region(self.gazetteer, doc, found.get("title"), found.get("issuer"))
         if region:

@@ -9,7 +9,6 @@ from ingestion.metadata.layout import Found, Span, span_of
 from ingestion.metadata.organs import is_organ, join_pieces
 from ingestion.metadata.patterns import FIELD_LABEL_RE, HEAD_CHARS, SENTENCE_PUNCT_RE, STRIP, TITLE_VERB_RE
 
-
 _ISSUER_LABEL_RE = re.compile(r"(?:发文机关|发布机关|发文单位|制定机关)\s*[:：]\s*(?P<v>[^\n]{2,80})")
 
 

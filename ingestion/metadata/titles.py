@@ -9,8 +9,15 @@ from ingestion.metadata.doc_numbers import BRACKET_NUMBER_RE, number_from_match
 from ingestion.metadata.document import Document
 from ingestion.metadata.layout import Found, Line, Span, span_of
 from ingestion.metadata.organs import is_organ, join_pieces
-from ingestion.metadata.patterns import CJK, FIELD_LABEL_RE, HEAD_CHARS, SENTENCE_PUNCT_RE, STRIP, TITLE_END_RE, TITLE_VERB_RE
-
+from ingestion.metadata.patterns import (
+    CJK,
+    FIELD_LABEL_RE,
+    HEAD_CHARS,
+    SENTENCE_PUNCT_RE,
+    STRIP,
+    TITLE_END_RE,
+    TITLE_VERB_RE,
+)
 
 _CHROME_RE = re.compile(
     r"^(?:【法宝引证码】|原文链接|https?://|www\.|当前位置|您现在的位置|您所在的位置|您当前所在的位置|首页\s*[>＞]|【字体|字体[:：]|关注\s*·|"
@@ -27,6 +34,10 @@ _EXPLAINED_TITLE_RE = re.compile(r"《(?P<t>[^《》\n]{6,120})》(?:的)?(?:政
 _TITLE_LABEL_RE = re.compile(r"(?:^|\n)[ \t\u3000]*(?:标\s*题|文件名称|名\s*称|Title)\s*[:：]\s*(?P<v>[^\n]{4,200})")
 _SITE_SUFFIX_RE = re.compile(r"\s*(?:[-_|｜－—]{1,2}|——)\s*[^-_|｜－—]*(?:网|网站|门户|平台|政府|人民政府|首页|官网)[^-_|｜－—]*$")
 _TITLE_NOISE_RE = re.compile(r"^(?:[（(]转载[)）]|【[^】]{1,12}】|\[[^\]]{1,12}\])\s*")
+_SITE_NAME_LINE_RE = re.compile(r"\s*(?:[-_|｜－—]{1,2})\s*[^-_|｜－—\s]{2,30}(?:网站|网|官网|平台|首页)\s*$")
+_SOURCE_LINE_RE = re.compile(r"(?:-->|->|>>|→)\s*$")  # a breadcrumb or source line: 广州市人力资源和社会保障局 -->
+_OPENING_NUMBER_RE = re.compile(r"^(?:第[一二三四五六七八九十百]+[条章节]|[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．])[ \t\u3000]*")
+_ANNOUNCES_RE = re.compile(r"现(?:就|将)[^。]{0,30}?(?P<kind>通知|通告|公告)如下")
 _GENERIC_TITLES = frozenset({"通知公告", "政策文件", "正文", "首页", "详情", "文章详情", "政策法规", "信息公开", "新闻动态", "通知", "公告"})
 
 
@@ -86,7 +97,11 @@ def _plausible_title(s: str) -> bool:
 def _title_from_lines(doc: Document) -> Found | None:
     lines = doc.head_lines
     stem = doc.file_stem
-    candidates = [_without_trailing_number(doc.text, ln) for ln in lines[:40] if not _CHROME_RE.match(ln.text)]
+    candidates = [
+        _without_trailing_number(doc.text, _without_site_name(ln))
+        for ln in lines[:40]
+        if not _CHROME_RE.match(ln.text) and not _SOURCE_LINE_RE.search(ln.text)
+    ]
     if stem:  # the file's own name printed as a line is the title
         for ln in candidates[:20]:
             if _clean_title(ln.text) == stem:
@@ -260,3 +275,37 @@ def _official_title_below_headline(doc: Document, segments: list[Line]) -> Found
             first -= 1
         return _title_found(doc, segments[first].start, end)
     return None
+
+
+def _without_site_name(line: Line) -> Line:
+    """A page-title line without its site name: ``…清单 - 广州市人民政府门户网站``."""
+    m = _SITE_NAME_LINE_RE.search(line.text)
+    if not m or m.start() < 4:
+        return line
+    return Line(line.start, line.start + m.start(), line.text[: m.start()])
+
+
+def fallback_title(doc: Document, issuer: str | None) -> Found | None:
+    """A title for a text that prints none: its first heading (without its number), else the issuer and the kind
+    of notice it announces (…现就有关事项通告如下 → 广州市医疗保险服务中心通告), else its first clause."""
+    for line in doc.head_lines[:8]:
+        if _CHROME_RE.match(line.text) or _SOURCE_LINE_RE.search(line.text):
+            continue
+        core = _OPENING_NUMBER_RE.sub("", line.text)
+        if 4 <= len(core) <= 40 and not re.match(r"第[一二三四五六七八九十百]+条", line.text) and not re.search(r"[，。；：:,]", core) and not DATE_RE.search(core):
+            start = line.end - len(core)
+            return Found(core, Span(start, line.end))
+        break
+    announces = _ANNOUNCES_RE.search(doc.text, 0, HEAD_CHARS)
+    if issuer and announces:
+        return Found(f"{issuer}{announces.group('kind')}")
+    first = next((ln for ln in doc.head_lines if not _CHROME_RE.match(ln.text) and not _SOURCE_LINE_RE.search(ln.text)), None)
+    if first is None:
+        return None
+    body = _OPENING_NUMBER_RE.sub("", first.text)
+    clause = re.split(r"[，。；：:,;]", body, maxsplit=1)[0].strip(STRIP)
+    if len(re.findall(rf"[{CJK}]", clause)) < 4:
+        return None
+    value = clause if len(clause) <= 30 else clause[:30] + "…"
+    start = first.end - len(body)
+    return Found(value, Span(start, start + len(clause)) if len(clause) <= 30 else None)
