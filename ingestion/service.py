@@ -22,7 +22,7 @@ from ingestion.chunker import PolicyChunker
 from ingestion.metadata import PolicyMetadataExtractor
 from ingestion.metadata.corrections import keep_corrections
 from ingestion.metadata.versions import relink_stored_versions
-from ingestion.readers import read_document
+from ingestion.readers import DocumentReader, read_document
 from ingestion.types import Chunk, DocumentRejected
 from policy.formats import SUPPORTED_SUFFIXES
 
@@ -93,13 +93,19 @@ class IngestionService:
         max_bytes: int,
         originals_dir: Path,
         group_size: int = 16,
+        reader: DocumentReader = read_document,
+        upload_reader: DocumentReader | None = None,
     ) -> None:
+        """:param reader: reads files named by path (``ingest_paths``).
+        :param upload_reader: reads uploaded bytes (``ingest_bytes``), e.g. in a sandboxed process; ``reader`` when None."""
         self.store = store
         self.tokenizer = tokenizer
         self.embedder = embedder
         self.chunker = chunker
         self.extractor = extractor
         self.max_bytes = max_bytes
+        self.reader = reader
+        self.upload_reader = upload_reader or reader
         self.originals_dir = originals_dir
         self.group_size = group_size
 
@@ -181,6 +187,7 @@ class IngestionService:
 
     def _prepare(self, source: str, path: Path, data: bytes | None, entry: CatalogEntry | None) -> _Prepared | IngestOutcome:
         display = path.name if data is not None else str(path)
+        read = self.upload_reader if data is not None else self.reader
         kept = None  # the stored metadata, when only the catalog changes it
         try:
             if data is None:
@@ -203,7 +210,7 @@ class IngestionService:
                     display, IngestStatus.DUPLICATE, twin.doc_id, twin.metadata.title, twin.chunk_count,
                     reason=f"内容与已入库文档相同：{twin.path}",
                 )
-            extracted = read_document(path, max_bytes=self.max_bytes, data=data)
+            extracted = read(path, max_bytes=self.max_bytes, data=data)
         except DocumentRejected as rejected:
             return IngestOutcome(display, IngestStatus.REJECTED, reason=rejected.reason)
         except OSError as error:

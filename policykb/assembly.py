@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from index.types import PolicyStore
@@ -153,9 +153,17 @@ class PolicyKB:
     def ingestion(self) -> IngestionService:
         from ingestion.chunker import PolicyChunker
         from ingestion.metadata import PolicyMetadataExtractor
+        from ingestion.readers import read_document
+        from ingestion.readers.limits import MB, ParserLimits
+        from ingestion.readers.sandbox import SandboxedReader
         from ingestion.service import IngestionService
 
         settings = self.settings
+        limits = ParserLimits(
+            docx_max_xml_bytes=settings.parser_docx_max_xml_mb * MB,
+            docx_max_xml_elements=settings.parser_docx_max_xml_elements,
+            pdf_max_pages=settings.parser_pdf_max_pages,
+        )
         return IngestionService(
             self.store,
             self.tokenizer,
@@ -164,6 +172,9 @@ class PolicyKB:
             extractor=PolicyMetadataExtractor(),
             max_bytes=settings.max_upload_bytes,
             originals_dir=settings.originals_dir,
+            reader=partial(read_document, limits=limits),
+            # Uploads come from the network: parsed in a child process, so a hostile file cannot grow the server.
+            upload_reader=SandboxedReader(limits, memory_mb=settings.parser_memory_mb, timeout_s=settings.parser_timeout_s),
         )
 
     @cached_property

@@ -18,15 +18,17 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from ingestion.readers.docx import read_docx
 from ingestion.readers.html import read_html
+from ingestion.readers.limits import ParserLimits
 from ingestion.readers.pdf import read_pdf
 from ingestion.readers.text import read_markdown, read_text
 from ingestion.types import DocumentRejected, ExtractedText
 from policy.formats import SourceFormat, suffixes_of
 
-__all__ = ["read_document", "detect_format"]
+__all__ = ["DocumentReader", "ParserLimits", "read_document", "detect_format"]
 
 # The reader of each format in policy.formats (its suffixes are listed there).
 _READERS: dict[SourceFormat, Callable[[bytes, str], ExtractedText]] = {
@@ -126,12 +128,19 @@ def detect_format(data: bytes, name: str) -> SourceFormat:
     return SourceFormat.TXT
 
 
-def read_document(path: Path, *, max_bytes: int, data: bytes | None = None) -> ExtractedText:
+class DocumentReader(Protocol):
+    """What reads a file into text: :func:`read_document` itself, or :class:`ingestion.readers.sandbox.SandboxedReader`."""
+
+    def __call__(self, path: Path, *, max_bytes: int, data: bytes | None = None) -> ExtractedText: ...
+
+
+def read_document(path: Path, *, max_bytes: int, data: bytes | None = None, limits: ParserLimits = ParserLimits()) -> ExtractedText:
     """Read one uploaded file into plain text.
 
     :param path: the file; when ``data`` is given, only its name is used (for the type hint and messages).
     :param max_bytes: the largest file accepted; bigger files are rejected before they are parsed.
     :param data: the file's bytes, when they are already in memory (an upload).
+    :param limits: caps on the XML of a DOCX and the pages of a PDF.
     :returns: the full text, its format, detected encoding and a title hint.
     :raises DocumentRejected: empty, too large, unsupported, damaged, encrypted, scanned or binary files.
     """
@@ -147,7 +156,12 @@ def read_document(path: Path, *, max_bytes: int, data: bytes | None = None) -> E
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     _check_size(len(data), max_bytes, name)
-    return _READERS[detect_format(data, name)](data, name)
+    source_format = detect_format(data, name)
+    if source_format is SourceFormat.DOCX:
+        return read_docx(data, name, limits=limits)
+    if source_format is SourceFormat.PDF:
+        return read_pdf(data, name, limits=limits)
+    return _READERS[source_format](data, name)
 
 
 def _check_size(size: int, max_bytes: int, name: str) -> None:

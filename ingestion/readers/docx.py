@@ -5,6 +5,10 @@ A .docx is a ZIP archive; its central directory is checked before anything is un
 Paragraph text is read from the XML directly rather than through ``Paragraph.text`` so that runs inside
 tracked insertions, content controls and text boxes are not lost; deleted runs and the VML fallback copy of
 text boxes are skipped.
+
+The archive checks bound the unpacked size, not the work: a few MB of DOCX may hold a hundred MB of XML. So the
+XML parts are also capped (:class:`~ingestion.readers.limits.ParserLimits`): their declared size, then their
+element count in a streaming pass that keeps no tree, both before python-docx builds one.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from ingestion.readers.limits import MB, ParseOutOfMemory, ParserLimits
 from ingestion.types import DocumentRejected, ExtractedText
 from policy.formats import SourceFormat
 
@@ -64,6 +69,40 @@ def _check_archive(data: bytes, name: str) -> None:
         bad = archive.testzip()
         if bad is not None:
             raise DocumentRejected(name, f"DOCX 文件已损坏（{bad} 校验失败），请用 Word 或 WPS 重新保存后再上传。")
+
+
+def _is_xml_part(entry: zipfile.ZipInfo) -> bool:
+    return entry.filename.endswith((".xml", ".rels"))
+
+
+def _check_xml(data: bytes, name: str, limits: ParserLimits) -> None:
+    """Refuse a DOCX whose XML parts together are larger, or hold more elements, than ``limits`` allow."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = [entry for entry in archive.infolist() if _is_xml_part(entry)]
+        size = sum(entry.file_size for entry in parts)
+        if size > limits.docx_max_xml_bytes:
+            raise DocumentRejected(
+                name,
+                f"DOCX 内的 XML 共约 {size // MB} MB，超过上限 {limits.docx_max_xml_bytes // MB} MB（设置项 parser_docx_max_xml_mb），"
+                "疑似恶意构造的文件，已拒绝处理；如确为正常文件，请拆分为几个文档后再上传。",
+            )
+        elements = 0
+        for entry in parts:
+            with archive.open(entry) as stream:
+                try:
+                    for _, element in etree.iterparse(stream, events=("end",), resolve_entities=False, no_network=True):
+                        elements += 1
+                        if elements > limits.docx_max_xml_elements:
+                            raise DocumentRejected(
+                                name,
+                                f"DOCX 内的 XML 元素超过 {limits.docx_max_xml_elements:,} 个（设置项 parser_docx_max_xml_elements），"
+                                "疑似恶意构造的文件，已拒绝处理；如确为正常文件，请拆分为几个文档后再上传。",
+                            )
+                        element.clear()
+                        while element.getprevious() is not None:
+                            del element.getparent()[0]
+                except etree.XMLSyntaxError:
+                    continue  # damaged XML: python-docx reports it below with the usual reason
 
 
 def _paragraph_text(p: etree._Element) -> str:
@@ -131,15 +170,17 @@ def _style_name(p: etree._Element, document: Document) -> str:
     return (style.name or "").lower() if style is not None else ""
 
 
-def read_docx(data: bytes, name: str) -> ExtractedText:
+def read_docx(data: bytes, name: str, *, limits: ParserLimits = ParserLimits()) -> ExtractedText:
     """Read a .docx file's body: paragraphs as lines, table rows as tab-separated lines.
 
     :param data: the file's bytes.
     :param name: the file name, used in rejection reasons.
+    :param limits: caps on the size and element count of the XML.
     :returns: the document text; ``title_hint`` from a Title-style paragraph, else the document properties.
-    :raises DocumentRejected: corrupt or suspicious archive, or no text.
+    :raises DocumentRejected: corrupt or suspicious archive, XML over the limits, or no text.
     """
     _check_archive(data, name)
+    _check_xml(data, name, limits)
     try:
         document = docx.Document(io.BytesIO(data))
         lines: list[str] = []
@@ -162,6 +203,8 @@ def read_docx(data: bytes, name: str) -> ExtractedText:
         core_title = (document.core_properties.title or "").strip() or None
     except DocumentRejected:
         raise
+    except MemoryError as exc:
+        raise ParseOutOfMemory(name) from exc
     except Exception as exc:  # python-docx raises many kinds (KeyError, lxml errors, PackageNotFoundError...)
         raise DocumentRejected(name, f"DOCX 文件内容已损坏，无法解析（{type(exc).__name__}）；请用 Word 或 WPS 重新保存后再上传。") from exc
     text = "\n".join(lines)

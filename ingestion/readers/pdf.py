@@ -8,7 +8,8 @@ the page margins are dropped. The spaces that PDF layout puts between Chinese ch
 (``〔2022〕14 号``) are removed.
 
 There is no OCR: a PDF whose pages are images ("scanned") is rejected, as is any PDF where some pages have
-only images, since returning the other pages would silently lose text.
+only images, since returning the other pages would silently lose text. A PDF with more pages than
+:class:`~ingestion.readers.limits.ParserLimits` allows is rejected before its pages are read.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 import pypdf
 from pdfminer.high_level import extract_pages
@@ -35,6 +37,7 @@ from pdfminer.layout import (
 )
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
+from ingestion.readers.limits import ParseOutOfMemory, ParserLimits
 from ingestion.types import DocumentRejected, ExtractedText
 from policy.formats import SourceFormat
 
@@ -146,7 +149,7 @@ def _visual_rows(lines: list[_Line]) -> list[_Line]:
     for row in rows:
         row.sort(key=lambda line: line.x0)
         text = row[0].text
-        for left, right in zip(row, row[1:]):
+        for left, right in pairwise(row):
             text += ("\t" if right.x0 - left.x1 > 2 * max(left.size, 1.0) else " ") + right.text
         joined.append(
             _Line(text, row[0].x0, max(line.x1 for line in row), min(line.y0 for line in row),
@@ -166,7 +169,7 @@ def _drop_page_furniture(pages: list[_Page]) -> None:
         return re.sub(r"\d+", "#", text.replace(" ", ""))
 
     margin_counts = Counter(
-        key(line.text) for page in pages for line in {l.text: l for l in page.lines if _in_margin(l, page)}.values()
+        key(line.text) for page in pages for line in {candidate.text: candidate for candidate in page.lines if _in_margin(candidate, page)}.values()
     )
     repeated = {
         text for text, count in margin_counts.items() if count >= 3 and count >= RUNNING_LINE_SHARE * len(pages)
@@ -253,14 +256,20 @@ def _clean_title(title: str) -> str | None:
     return title or None
 
 
-def _check_openable(data: bytes, name: str) -> tuple[int, str | None]:
-    """Reject encrypted, truncated and unparsable files; return the page count and the Title property."""
+def _check_openable(data: bytes, name: str, limits: ParserLimits) -> tuple[int, str | None]:
+    """Reject encrypted, truncated, unparsable and overlong files; return the page count and the Title property."""
     if b"%%EOF" not in data[-4096:]:
         raise DocumentRejected(name, "PDF 文件不完整（缺少文件结尾标记），可能在下载或上传时被截断；请重新获取完整文件后再上传。")
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and reader.decrypt("") == pypdf.PasswordType.NOT_DECRYPTED:
             raise DocumentRejected(name, "PDF 设置了打开密码，无法读取内容；请去除密码（或另存为未加密的 PDF）后再上传。")
+        if len(reader.pages) > limits.pdf_max_pages:
+            raise DocumentRejected(
+                name,
+                f"PDF 共 {len(reader.pages)} 页，超过上限 {limits.pdf_max_pages} 页（设置项 parser_pdf_max_pages），已拒绝处理；"
+                "请拆分为几个文件后再上传。",
+            )
         damaged = [str(number) for number, page in enumerate(reader.pages, 1) if not _contents_readable(page)]
         if damaged:
             raise DocumentRejected(
@@ -270,24 +279,29 @@ def _check_openable(data: bytes, name: str) -> tuple[int, str | None]:
         return len(reader.pages), title
     except DocumentRejected:
         raise
+    except MemoryError as exc:
+        raise ParseOutOfMemory(name) from exc
     except Exception as exc:  # pypdf raises PdfReadError, ValueError, KeyError... on damaged files
         raise DocumentRejected(name, f"PDF 文件已损坏或格式不正确，无法解析（{type(exc).__name__}）；请重新导出 PDF 后再上传。") from exc
 
 
-def read_pdf(data: bytes, name: str) -> ExtractedText:
+def read_pdf(data: bytes, name: str, *, limits: ParserLimits = ParserLimits()) -> ExtractedText:
     """Read a PDF's text layer as paragraphs, one per line.
 
     :param data: the file's bytes.
     :param name: the file name, used in rejection reasons.
+    :param limits: the most pages read.
     :returns: the document text; ``title_hint`` from the PDF's Title property.
-    :raises DocumentRejected: encrypted, damaged, scanned (no text layer) or unreadable font encoding.
+    :raises DocumentRejected: encrypted, damaged, too many pages, scanned (no text layer) or unreadable font encoding.
     """
-    page_count, title = _check_openable(data, name)
+    page_count, title = _check_openable(data, name, limits)
     try:
         layout = extract_pages(io.BytesIO(data), laparams=LAParams())
         pages = [_read_page(page, number) for number, page in enumerate(layout, 1)]
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
         raise DocumentRejected(name, "PDF 设置了打开密码或使用了不支持的加密方式，无法读取内容；请去除密码后再上传。") from exc
+    except MemoryError as exc:
+        raise ParseOutOfMemory(name) from exc
     except Exception as exc:  # pdfminer raises PDFSyntaxError, PSEOF, KeyError, struct.error... on damaged files
         raise DocumentRejected(name, f"PDF 文件已损坏或格式不正确，无法解析（{type(exc).__name__}）；请重新导出 PDF 后再上传。") from exc
     if len(pages) < page_count:
