@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from bench.metadata_labelled import measure_labelled, print_labelled  # noqa: E402
+from bench.metadata_labelled import measure_labelled, outline_coverage, print_labelled  # noqa: E402
 from ingestion.metadata import PolicyMetadataExtractor, normalize_doc_number  # noqa: E402
 from policy.types import PolicyMetadata  # noqa: E402
 
@@ -290,10 +290,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.labelled:
         scores, cpu = measure_labelled(args.library, read_for_metadata)
+        in_outline, articles = outline_coverage(args.library)
         if args.json:
-            print(json.dumps({"machine": machine(), **{k: s.as_dict() for k, s in scores.items()}}, ensure_ascii=False, indent=1))
+            figures = {k: s.as_dict() for k, s in scores.items()}
+            print(json.dumps({"machine": machine(), **figures, "outline_articles": {"found": in_outline, "of": articles}}, ensure_ascii=False, indent=1))
         else:
             print_labelled(scores, cpu, show_misses=bool(args.show_misses))
+            print(f"outline: {in_outline} of {articles} articles of the labelled laws ({100 * in_outline / max(articles, 1):.1f}%)")
         return 0
 
     rows = load_manifest(args.library)

@@ -22,6 +22,7 @@ from typing import Any
 
 from ingestion.metadata import PolicyMetadataExtractor, normalize_doc_number
 from ingestion.metadata.versions import VersionedDocument, link_versions
+from ingestion.outline import document_outline
 from policy.types import PolicyMetadata, current_status
 
 LABELS = Path(__file__).resolve().parent / "metadata_labels.jsonl"
@@ -130,6 +131,24 @@ def measure_labelled(
             score.event_uncertain += observed["status"] == "时效不确定"
             score.event_in_force += observed["status"] == "现行有效"
     return scores, cpu
+
+
+_ARTICLE_LINE_RE = re.compile(r"^[ \t\u3000#]*第[零〇一二三四五六七八九十百千]+条(?:之[一二三四五六七八九十]+)?(?=[ \t\u3000　])", re.M)
+
+
+def outline_coverage(library: Path, rows: list[dict[str, Any]] | None = None) -> tuple[int, int]:
+    """(articles in the outline, articles printed at a line start) over the labelled laws."""
+    rows = rows if rows is not None else load_labels()
+    found = printed = 0
+    for row in rows:
+        if not row["path"].startswith("laws/"):
+            continue
+        text = (library / row["path"]).read_text(encoding="utf-8")
+        labels = {m.group().strip(" \t\u3000#") for m in _ARTICLE_LINE_RE.finditer(text)}
+        outline = {entry.label for entry in document_outline(text)}
+        printed += len(labels)
+        found += len(labels & outline)
+    return found, printed
 
 
 def print_labelled(scores: dict[str, SplitScore], cpu: float, show_misses: bool = False) -> None:

@@ -67,6 +67,8 @@ class PolicyDocument:
             "effective_date": _iso(meta.effective_date),
             "expiry_date": _iso(meta.expiry_date),
             "status": current_status(meta, today).value,
+            "kind": meta.kind.value,
+            "superseded_by": meta.superseded_by,
             "tags": list(meta.tags),
             "source_format": self.source_format,
             "chunk_count": self.chunk_count,

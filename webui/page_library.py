@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from index.types import PolicyDocument, SearchFilters
+from ingestion.outline import document_outline
 from policy.tags import POLICY_TAGS
 from policy.types import current_status
 from webui.rendering import render
@@ -135,25 +136,17 @@ async def library(
     return render(request, "library.html", context, status_code=422 if errors else 200)
 
 
-def _outline(document: PolicyDocument, chunks: list[Any]) -> list[dict[str, Any]]:
-    """One entry per heading path, in text order: its last heading, depth and the offset where it starts."""
-    entries: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for chunk in chunks:
-        if not chunk.section or chunk.section in seen:
-            continue
-        seen.add(chunk.section)
-        parts = chunk.section.split(" > ")
-        # a chapter heading gets its own entry the first time one of its articles appears
-        for depth, part in enumerate(parts[:-1]):
-            path = " > ".join(parts[: depth + 1])
-            if path not in seen:
-                seen.add(path)
-                entries.append({"label": part, "depth": depth, "start": chunk.char_start})
-        entries.append({"label": parts[-1], "depth": len(parts) - 1, "start": chunk.char_start})
-    for entry in entries:
-        entry["anchor"] = f"at-{entry['start']}"
-    return entries
+def _outline(document: PolicyDocument) -> list[dict[str, Any]]:
+    """Every 编/章/节/条 (or 一、/（一） heading) of the text, with its depth and the anchor where it starts."""
+    return [
+        {
+            "label": entry.label if entry.label.endswith("条") or not entry.title else f"{entry.label} {entry.title}",
+            "depth": entry.level,
+            "start": entry.offset,
+            "anchor": f"at-{entry.offset}",
+        }
+        for entry in document_outline(document.text)
+    ]
 
 
 def _pieces(text: str, anchors: list[int], span: tuple[int, int] | None) -> list[Piece]:
@@ -185,7 +178,7 @@ async def document_page(request: Request, doc_id: str, hl: str = "") -> HTMLResp
     if document is None:
         return render(request, "not_found.html", {"message": f"没有找到 ID 为 {doc_id} 的政策文件，它可能已被删除。"}, status_code=404)
     chunks = await run_in_threadpool(kb.store.get_chunks, doc_id)
-    outline = _outline(document, chunks)
+    outline = _outline(document)
     span = _span(hl, len(document.text))
     cited_section = next((c.section for c in chunks if span and c.char_start <= span[0] < c.char_end), None)
     context = {

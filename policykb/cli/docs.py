@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ingestion.outline import document_outline
 from policykb.assembly import PolicyKB
 from policykb.cli.common import DataDirOption, JsonOption, fail, out, settings_for
 
@@ -42,12 +43,16 @@ def docs_show(doc_id: str, data_dir: DataDirOption = None, as_json: JsonOption =
         fail(f"没有 ID 为 {doc_id} 的文档（用 `policykb docs list` 查看）", code=1)
     chunks = kb.store.get_chunks(doc_id)
     summary = document.summary()
+    outline = document_outline(document.text)
     if as_json:
+        summary["outline"] = [entry.as_dict() for entry in outline]
         summary["chunks"] = [{"section": c.section, "char_start": c.char_start, "char_end": c.char_end, "text": c.text} for c in chunks]
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         for key, value in summary.items():
             out.print(f"[bold]{key}[/bold]: {value}")
+        for entry in outline:
+            out.print(f"{'  ' * entry.level}{entry.label} {entry.title} @{entry.offset}", markup=False)
         for chunk in chunks:
             out.print(f"[cyan]{chunk.section or '（无标题）'}[/cyan] [{chunk.char_start}:{chunk.char_end}] {chunk.text[:80]}")
     kb.close()

@@ -90,7 +90,7 @@ def store(tmp_path: Path):
 
 
 def test_outline_lists_chapters_once_then_articles(store) -> None:
-    entries = _outline(store.get_document("doc1"), store.get_chunks("doc1"))
+    entries = _outline(store.get_document("doc1"))
     assert [(e["label"], e["depth"]) for e in entries] == [("第一章 总则", 0), ("第一条", 1), ("第二条", 1)]
 
 
