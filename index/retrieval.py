@@ -177,6 +177,8 @@ class DocumentMetadataJoiner:
                 issuer=metadata.issuer,
                 region=metadata.region,
                 status=current_status(metadata).value,
+                kind=metadata.kind.value,  # 政策解读/新闻报道 explain a policy but are never cited as it
+                expiry_date=metadata.expiry_date.isoformat() if metadata.expiry_date else None,
                 tags=list(metadata.tags),
                 date=(metadata.publish_date or metadata.written_date).isoformat()
                 if (metadata.publish_date or metadata.written_date)

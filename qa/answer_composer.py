@@ -19,6 +19,8 @@ _SPACES = re.compile(r"\s+")
 # Shown after a list answer that had to stop before the list's end: a partial list of conditions must not look whole.
 MORE_ITEMS = "……（条目较多，以上为前几项，其余请查看原文）"
 _STREAM_PIECE = re.compile(r".+?(?:[，,、：:；;。！？!?]+|$)", re.S)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EPIDEMIC = re.compile(r"疫情|肺炎|新冠|防疫|抗疫")
 
 
 def source_name(passage: Passage) -> str:
@@ -43,10 +45,40 @@ def section_label(passage: Passage, quote_text: str = "") -> str:
     return ""
 
 
+def cited_source(passage: Passage) -> str:
+    """《标题》（文号，发文机关或地区，发布日期） — when and where the cited policy applies, in one bracket."""
+    title = passage.title or passage.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    details = [d for d in (passage.doc_number, passage.issuer or passage.region, chinese_date(passage.date)) if d]
+    return f"《{title}》" + (f"（{'，'.join(details)}）" if details else "")
+
+
+def validity_note(passage: Passage) -> str:
+    """How the cited policy stands today, said in the answer itself: 「2020年疫情期间措施，已于2020年6月30日到期」."""
+    ended = chinese_date(passage.expiry_date)
+    if passage.status == "已失效":
+        if ended and _EPIDEMIC.search(passage.title or "") and passage.date:
+            return f"（{passage.date[:4]}年疫情期间措施，已于{ended}到期）"
+        return f"（该政策已于{ended}到期，仅供参考）" if ended else "（该政策已失效，仅供参考）"
+    if passage.status == "时效不确定":
+        return "（阶段性措施，截止时间未定，请向发文机关确认是否仍在执行）"
+    if passage.status == "已被修订":
+        return "（该版本已被修订，请以现行版本为准）"
+    if passage.status == "尚未施行":
+        return "（该政策尚未施行）"
+    return f"（有效期至{ended}）" if ended else ""
+
+
+def chinese_date(iso: str | None) -> str:
+    """2020-06-30 → 2020年6月30日 ("" for none)."""
+    if not iso or not _ISO_DATE.fullmatch(iso):
+        return ""
+    year, month, day = iso.split("-")
+    return f"{year}年{int(month)}月{int(day)}日"
+
+
 def attribution(quote: Quote) -> str:
     passage = quote.passage
-    note = {"尚未施行": "（该政策尚未施行）", "已失效": "（该政策已失效，仅供参考）"}.get(passage.status, "")
-    return f"根据{source_name(passage)}{section_label(passage, quote.answer_text)}{note}："
+    return f"根据{cited_source(passage)}{section_label(passage, quote.answer_text)}{validity_note(passage)}："
 
 
 def quote_for_display(text: str) -> str:

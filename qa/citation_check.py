@@ -19,7 +19,7 @@ _FIGURE = re.compile(
     r"\d+(?:[.,]\d+)*\s*(?:万元|亿元|千元|元|%|％|倍|个百分点|年|月|日|天|个工作日|个月|小时|人|家|户|万|亿)?"
     r"|[零〇一二三四五六七八九十百千万两]+(?:万元|亿元|元|倍|个工作日|个月|年|月|日|天|小时)"
 )
-_ATTRIBUTION = re.compile(r"^根据《[^》]*》(?:（[^）]*）)?[^：]{0,40}：")
+_ATTRIBUTION = re.compile(r"^根据《[^》]*》(?:（[^）]*）)?[^：]{0,80}：")  # section and validity note
 _SPACES = re.compile(r"\s+")
 _MARKER = re.compile(r"\[\d+\]")
 

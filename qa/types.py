@@ -40,11 +40,15 @@ class Passage:
     char_end: int
     doc_number: str | None
     issuer: str | None
-    status: str  # 现行有效 / 尚未施行 / 已失效
+    status: str  # 现行有效 / 尚未施行 / 已失效 / 时效不确定 / 已被修订
     score: float  # relevance in [0, 1] from the reranker
     retrieval_score: float  # fused retrieval score
     coverage: float  # weighted share of the question's key terms found in the passage (with its title/section)
     dense: float  # cosine similarity of the question to the passage (0 when the dense retriever did not see it)
+    region: str | None = None  # where the policy applies (the document's region)
+    date: str | None = None  # ISO publish (else written) date
+    expiry_date: str | None = None  # ISO date the policy ends, when stated
+    kind: str = "政策文件"  # 政策文件 / 政策解读 / 新闻报道: only a 政策文件 is the policy itself
 
     @property
     def expired(self) -> bool:
