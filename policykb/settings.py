@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of the model (0: reproducible answers).")
     llm_max_sources: int = Field(3, ge=1, le=10, description="Passages given to the model as numbered sources (the most relevant ones).")
     llm_min_sentence_support: float = Field(0.5, ge=0.0, le=1.0, description="Least share of a generated sentence's wording (character bigrams) found in its cited sources; below it the extractive answer is shown instead. 0 turns the check off.")
-    qa_refusal_threshold: float = Field(0.76, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
+    qa_refusal_threshold: float = Field(0.62, ge=0.0, le=1.0, description="Least passage relevance (0–1) to answer from; below it the question is refused. Calibrated on dev data.")
     qa_max_question_chars: int = Field(300, ge=10, description="Longest question accepted, in characters; longer ones are rejected, not truncated.")
     qa_candidates: int = Field(20, ge=1, le=100, description="Passages retrieved and reranked per question.")
     qa_answer_max_sentences: int = Field(4, ge=1, description="Most sentences an extractive answer quotes; the numbered items of a list the answer introduces (…符合下列条件：（一）…) are bounded by the quote's character cap only, and an answer that stops before the list's end says so.")
@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _push_data_lives_in_the_data_dir(self) -> "Settings":
+    def _push_data_lives_in_the_data_dir(self) -> Settings:
         self.push.data_dir = self.data_dir
         return self
 

@@ -22,14 +22,23 @@ from qa.answer_composer import quote_for_display, section_label, split_for_strea
 from qa.citation_check import CitationChecker, CitationReport
 from qa.conversation import ConversationStore, Turn
 from qa.copy_preference import CanonicalCopies
+from qa.fact_check import FactTypeCheck, answer_states_fact
 from qa.passage_ranker import PassageRanker, PassageRetriever
 from qa.query_normalizer import QueryNormalizer, QueryNormalizerComponent
 from qa.query_rewriter import FollowUpRewriter, QueryRewriterComponent
+from qa.question_intent import question_intent
 from qa.refusal import GateDecision, RelevanceGate, distinct_documents, refusal_message, related_policy
 from qa.sentence_selector import SentenceSelector
 from qa.term_weights import TermWeights
 from qa.types import (
-    Answer, AnswerDraft, AnswerGenerator, Citation, Passage, RefusalReason, RelatedPolicy, StreamingAnswerGenerator,
+    Answer,
+    AnswerDraft,
+    AnswerGenerator,
+    Citation,
+    Passage,
+    RefusalReason,
+    RelatedPolicy,
+    StreamingAnswerGenerator,
 )
 
 UNSUPPORTED_ANSWER = "（自动生成的答复含有引用原文中没有的内容，已改为直接摘录原文）"
@@ -102,7 +111,7 @@ class PolicyAnswerer:
         conversations: ConversationStore,
         *,
         normalizer: QueryNormalizer | None = None,
-        refusal_threshold: float = 0.76,
+        refusal_threshold: float = 0.62,
         include_expired: bool = False,
         candidates: int = 20,
         limits: AnswererLimits = AnswererLimits(),
@@ -122,6 +131,7 @@ class PolicyAnswerer:
         self.pipeline.add_component(
             "gate", RelevanceGate(refusal_threshold, include_expired=include_expired, related_count=limits.related_count)
         )
+        self.pipeline.add_component("fact_check", FactTypeCheck())
         self.pipeline.add_component("composer", AnswerComposer(generator))
         self.pipeline.add_component("citation_check", CitationGuard(CitationChecker()))
         self.pipeline.connect("normalizer.query", "rewriter.query")
@@ -133,7 +143,9 @@ class PolicyAnswerer:
         self.pipeline.connect("retriever.documents", "ranker.documents")
         self.pipeline.connect("ranker.passages", "copies.passages")
         self.pipeline.connect("copies.passages", "gate.passages")
-        self.pipeline.connect("gate.decision", "composer.decision")
+        self.pipeline.connect("normalizer.query", "fact_check.question")
+        self.pipeline.connect("gate.decision", "fact_check.decision")
+        self.pipeline.connect("fact_check.decision", "composer.decision")
         self.pipeline.connect("composer.draft", "citation_check.draft")
 
     def warm_up(self) -> None:
@@ -194,7 +206,7 @@ class PolicyAnswerer:
                 "retriever": {"filters": filters},
                 "composer": {"on_piece": on_piece, "compose": compose},
             },
-            include_outputs_from={"rewriter", "ranker", "gate"},
+            include_outputs_from={"rewriter", "ranker", "fact_check"},
         )
         answer = self._answer(stripped, conversation.conversation_id, result)
         if not record:
@@ -266,18 +278,24 @@ class PolicyAnswerer:
         return outcome["answer"], streamed
 
     def _answer(self, question: str, conversation_id: str, result: dict[str, Any]) -> Answer:
-        decision: GateDecision = result["gate"]["decision"]
+        decision: GateDecision = result["fact_check"]["decision"]
         draft: AnswerDraft = result["citation_check"]["draft"]
         search_query: str = result["rewriter"]["query"]
         mode = self.generator.mode.value
         notice = draft.notice
         usable = [p.score for p in result["ranker"]["passages"] if self.gate.include_expired or not p.expired]
         relevance = round(max(usable, default=0.0), 4)
+        if decision.refusal_reason is None and draft.text and not answer_states_fact(question, draft):
+            decision = GateDecision([], RefusalReason.FACT_NOT_STATED, [draft.quotes[0].passage, *decision.related])
         if decision.refusal_reason is not None or not draft.text:
             reason = decision.refusal_reason or RefusalReason.NOT_IN_LIBRARY
+            related = self._related(search_query, decision.related)
+            # A policy found that does not state the value asked for is cited, with its nearest text, as such.
+            unstated = related[:1] if reason == RefusalReason.FACT_NOT_STATED else []
             return Answer(
-                question=question, answer=refusal_message(reason, decision.related), citations=[], refused=True,
-                conversation_id=conversation_id, related=self._related(search_query, decision.related),
+                question=question, answer=refusal_message(reason, decision.related, question_intent(question).label),
+                citations=[_citation_of(policy, decision.related[0]) for policy in unstated], refused=True,
+                conversation_id=conversation_id, related=related[len(unstated):],
                 refusal_reason=reason.value, search_query=search_query, mode=mode, relevance=relevance,
             )
         citations = [
@@ -289,10 +307,10 @@ class PolicyAnswerer:
             for q in draft.quotes
         ]
         cited = {c.doc_id for c in citations}
-        related = distinct_documents(decision.related, self.limits.related_count, exclude=cited)
+        related_passages = distinct_documents(decision.related, self.limits.related_count, exclude=cited)
         return Answer(
             question=question, answer=f"（{notice}）{draft.text}" if notice else draft.text, citations=citations,
-            refused=False, conversation_id=conversation_id, related=self._related(search_query, related),
+            refused=False, conversation_id=conversation_id, related=self._related(search_query, related_passages),
             search_query=search_query, mode=mode, relevance=relevance, notice=notice,
         )
 
@@ -303,3 +321,14 @@ class PolicyAnswerer:
             return [related_policy(p) for p in passages]
         terms = self.excerpts.term_weights.key_terms(question)
         return [related_policy(p, next(iter(self.excerpts.select(question, [p], terms)), None)) for p in passages]
+
+
+def _citation_of(policy: RelatedPolicy, passage: Passage) -> Citation:
+    """A related policy's excerpt as a citation (the policy found, quoted where it comes nearest to the question)."""
+    return Citation(
+        doc_id=policy.doc_id, title=policy.title, doc_number=policy.doc_number, issuer=policy.issuer,
+        section=policy.excerpt_section or policy.section, quote=policy.excerpt or passage.text,
+        char_start=passage.char_start if policy.char_start is None else policy.char_start,
+        char_end=passage.char_end if policy.char_end is None else policy.char_end,
+        score=policy.score, status=policy.status, path=passage.path,
+    )

@@ -58,9 +58,18 @@ def _department(related: list[Passage]) -> str:
     return f"主管部门（如{issuers[0]}）" if issuers else "相关主管部门"
 
 
-def refusal_message(reason: RefusalReason, related: list[Passage]) -> str:
-    """The Chinese text shown instead of an answer."""
+def refusal_message(reason: RefusalReason, related: list[Passage], asked: str = "") -> str:
+    """The Chinese text shown instead of an answer.
+
+    :param asked: what the question asked for (「金额或标准」), named when the policy found does not state it.
+    """
     hint = HOTLINE_HINT.format(department=_department(related))
+    if reason == RefusalReason.FACT_NOT_STATED and related:
+        what = f"具体的{asked}" if asked else "这一问题的具体规定"
+        return (
+            f"{source_name(related[0])}与该问题相关，但其中没有写明{what}，无法据此给出准确数字。"
+            f"下面引用的是其中与问题最接近的条文，仅供参考。{hint}。"
+        )
     if reason == RefusalReason.ONLY_EXPIRED:
         expired = next((p for p in related if p.expired), related[0] if related else None)
         name = source_name(expired) if expired else "相关政策"

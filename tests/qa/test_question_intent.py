@@ -1,0 +1,67 @@
+"""What a question in ordinary words asks for, and the answer-type check on real documents."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.question_intent import Intent, heading_fits, question_intent, states_fact
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("开个小饭馆办营业执照要带啥", Intent.MATERIALS),
+        ("社保断缴了怎么补交", Intent.PROCEDURE),
+        ("去哪里办失业登记", Intent.PROCEDURE),
+        ("什么样的公司可以申请这个补贴", Intent.CONDITIONS),
+        ("失业金能领几个月", Intent.DURATION),
+        ("营业执照办完要多久", Intent.DURATION),
+        ("新规定什么时候开始实施", Intent.DATE),
+        ("每个月能领多少钱", Intent.AMOUNT),
+        ("不交社保罚多少", Intent.AMOUNT),
+        ("一共出了几项措施", Intent.COUNT),
+        ("有哪些优惠政策", Intent.LIST),
+        ("补贴分哪几类", Intent.LIST),
+        ("这个条例主要管哪些事", Intent.OVERVIEW),
+        ("试用期可以不交社保吗", Intent.YESNO),
+        ("咨询电话是多少", Intent.CONTACT),
+        ("稳岗返还", Intent.FACT),
+    ],
+)
+def test_ordinary_wording_is_read_as_its_intent(question: str, intent: Intent) -> None:
+    assert question_intent(question) is intent
+
+
+def test_a_value_question_needs_a_text_that_states_such_a_value() -> None:
+    assert states_fact(Intent.AMOUNT, "按当地最低工资标准的90%发放失业保险金")
+    assert states_fact(Intent.AMOUNT, "给予一次性2000万元奖励")
+    assert not states_fact(Intent.AMOUNT, "对负有责任的领导人员和直接责任人员依法给予处分")
+    assert states_fact(Intent.DURATION, "自受理之日起20个工作日内办结")
+    assert not states_fact(Intent.DURATION, "申请人向所在地人力资源社会保障部门提出申请")
+    assert states_fact(Intent.CONTACT, "咨询电话：020-12345678")
+    # Intents that ask for no value are answered by any relevant text.
+    assert states_fact(Intent.PROCEDURE, "申请人向所在地人力资源社会保障部门提出申请")
+
+
+def test_headings_that_answer_an_intent() -> None:
+    assert heading_fits(Intent.MATERIALS, "三、申报材料")
+    assert heading_fits(Intent.PROCEDURE, "（四）申请程序")
+    assert heading_fits(Intent.CONDITIONS, "二、申报条件")
+    assert not heading_fits(Intent.PROCEDURE, "二、申报条件")
+    assert not heading_fits(Intent.FACT, "二、申报条件")
+
+
+def test_a_policy_found_that_states_no_such_amount_says_so_with_its_citation(answerer) -> None:
+    # 保障中小企业款项支付条例 punishes the managers of state-owned firms that delay payment with 处分, and names no
+    # fine: quoting its article as if it answered "how much" would mislead.
+    reply = answerer.ask("国有大企业拖欠中小企业货款，负责的管理人员会被罚款多少钱？")
+    assert reply.refused and reply.refusal_reason == "fact_not_stated"
+    assert "保障中小企业款项支付条例" in reply.answer and "没有写明具体的金额或标准" in reply.answer
+    assert reply.citations and "保障中小企业款项支付条例" in (reply.citations[0].title or "")
+    assert reply.citations[0].quote
+
+
+def test_an_amount_question_whose_policy_states_it_is_still_answered(answerer) -> None:
+    reply = answerer.ask("创业担保贷款最高能贷多少钱？")
+    assert not reply.refused
+    assert "30万元" in reply.answer
