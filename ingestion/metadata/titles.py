@@ -304,8 +304,8 @@ def fallback_title(doc: Document, issuer: str | None) -> Found | None:
         return None
     body = _OPENING_NUMBER_RE.sub("", first.text)
     clause = re.split(r"[，。；：:,;]", body, maxsplit=1)[0].strip(STRIP)
-    if len(re.findall(rf"[{CJK}]", clause)) < 4:
-        return None
+    if len(re.findall(rf"[{CJK}]", clause)) < 4 or clause.startswith(_BODY_OPENINGS) or "《" in clause:
+        return None  # 为贯彻落实《…》… says why, not what: no title rather than a wrong one
     value = clause if len(clause) <= 30 else clause[:30] + "…"
     start = first.end - len(body)
     return Found(value, Span(start, start + len(clause)) if len(clause) <= 30 else None)
