@@ -164,12 +164,27 @@ class AccountStore:
         user = self.get(int(row[0]))
         return user if user is not None and not user.disabled else None
 
-    def link_enterprise(self, user_id: int, enterprise_id: int) -> None:
-        """Link an enterprise user that has none yet to the enterprise profile it just created."""
+    def link_enterprise(self, user_id: int, enterprise_id: int, replacing: int | None = None) -> None:
+        """Link an enterprise user that has none yet to the enterprise profile it just created.
+
+        ``replacing``: the enterprise the user is linked to but that no longer exists; that link is replaced too.
+        """
         self.execute(
-            "UPDATE users SET enterprise_id = ? WHERE id = ? AND role = ? AND enterprise_id IS NULL",
-            (enterprise_id, user_id, Role.ENTERPRISE.value),
+            "UPDATE users SET enterprise_id = ? WHERE id = ? AND role = ? AND (enterprise_id IS NULL OR enterprise_id = ?)",
+            (enterprise_id, user_id, Role.ENTERPRISE.value, replacing),
         )
+
+    def unlink_enterprise(self, enterprise_id: int) -> int:
+        """Unlink every user of an enterprise that was deleted (each may then create or be given another one).
+
+        :returns: how many users were linked to it.
+        """
+        return self.execute("UPDATE users SET enterprise_id = NULL WHERE enterprise_id = ?", (enterprise_id,)).rowcount
+
+    def linked_enterprise_ids(self) -> set[int]:
+        """Every enterprise id some user is linked to."""
+        rows = self.execute("SELECT DISTINCT enterprise_id FROM users WHERE enterprise_id IS NOT NULL").fetchall()
+        return {int(row[0]) for row in rows}
 
     def set_disabled(self, username: str, disabled: bool) -> bool:
         cursor = self.execute("UPDATE users SET disabled = ? WHERE username = ?", (int(disabled), username.strip()))

@@ -8,6 +8,7 @@ problem), and missing things are 404 with a Chinese ``detail``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -81,7 +82,9 @@ def _errors(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": PushErrorBody, "description": _ERROR_DESCRIPTIONS[code]} for code in status_codes}
 
 
-def build_push_router(service: PushService) -> APIRouter:
+def build_push_router(service: PushService, on_enterprise_deleted: Callable[[int], object] | None = None) -> APIRouter:
+    """The push API over ``service``; ``on_enterprise_deleted(id)`` runs right after an enterprise is deleted (the
+    app unlinks the enterprise's user accounts, which live in another database)."""
     router = APIRouter(tags=["push"], default_response_class=JSONResponse)
 
     @router.get("/api/enterprises", responses=_errors(422))
@@ -106,7 +109,12 @@ def build_push_router(service: PushService) -> APIRouter:
 
     @router.delete("/api/enterprises/{enterprise_id}", status_code=204, responses=_errors(404, 422))
     async def delete_enterprise(enterprise_id: PathId) -> Response:
-        await run_in_threadpool(service.delete_enterprise, enterprise_id)
+        def run() -> None:
+            service.delete_enterprise(enterprise_id)
+            if on_enterprise_deleted is not None:
+                on_enterprise_deleted(enterprise_id)
+
+        await run_in_threadpool(run)
         return Response(status_code=204)
 
     @router.get("/api/enterprises/{enterprise_id}/matches", responses=_errors(404, 422))

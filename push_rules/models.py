@@ -30,8 +30,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
 
 
+# Ids that authorisation compares (an enterprise user's enterprise, a subscription's or a message's owner) are
+# never given out again after a delete: AUTOINCREMENT on SQLite (migration 0003), sequences on PostgreSQL.
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+
+
 class Enterprise(Base):
     __tablename__ = "push_enterprises"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
@@ -131,6 +137,7 @@ class Subscription(Base):
     __table_args__ = (
         UniqueConstraint("enterprise_id", "kind", "value", name="uq_subscription"),
         Index("ix_push_subscriptions_kind_value", "kind", "value"),
+        NEVER_REUSED_IDS,
     )
 
 
@@ -160,7 +167,7 @@ class InboxMessage(Base):
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_push_inbox_enterprise_created", "enterprise_id", "created_at"),)
+    __table_args__ = (Index("ix_push_inbox_enterprise_created", "enterprise_id", "created_at"), NEVER_REUSED_IDS)
 
 
 class OutboxEntry(Base):

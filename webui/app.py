@@ -39,6 +39,7 @@ from webui import (
 )
 from webui.audit import AuditMiddleware
 from webui.csrf import CsrfMiddleware
+from webui.enterprise_links import forget_deleted_enterprises
 from webui.errors import error_responses, install_error_handlers
 from webui.paths import STATIC_DIR
 from webui.push_access import authorize_push
@@ -72,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
         # Load the model before the first request, not during it.
         await run_in_threadpool(kb.embedder.warm_up)
         await run_in_threadpool(kb.answerer.warm_up)
+        await run_in_threadpool(forget_deleted_enterprises, app.state.accounts, kb.push)
         # Push delivery runs beside the requests, never inside one.
         delivery = kb.start_push_delivery()
         yield
@@ -118,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     # Who may call which push endpoint is the web app's concern, and so are its 401 and 403 answers.
-    app.include_router(build_push_router(kb.push), dependencies=[Depends(authorize_push)], responses=error_responses(401, 403))
+    push_router = build_push_router(kb.push, on_enterprise_deleted=app.state.accounts.unlink_enterprise)
+    app.include_router(push_router, dependencies=[Depends(authorize_push)], responses=error_responses(401, 403))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

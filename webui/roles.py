@@ -148,15 +148,16 @@ def set_session_cookie(request: Request, response: Response, user_id: int) -> No
     )
 
 
-def remember(request: Request, response: Response, identity: Identity) -> None:
+def remember(request: Request, response: Response, identity: Identity, replacing: int | None = None) -> None:
     """Keep the signed-in user signed in; an enterprise user who just created its profile is linked to it.
 
     The portal passes ``Identity(role, new_enterprise_id)``: the account is taken from the request, never from
-    ``identity``, so a caller cannot sign in as someone else through this function.
+    ``identity``, so a caller cannot sign in as someone else through this function. ``replacing``: the enterprise
+    the user is linked to that no longer exists (its profile could not be found), replaced by the new one.
     """
     current = current_identity(request)
     if current.user_id is None:
         return
-    if current.is_enterprise and current.enterprise_id is None and identity.enterprise_id is not None:
-        request.app.state.accounts.link_enterprise(current.user_id, identity.enterprise_id)
+    if current.is_enterprise and identity.enterprise_id is not None and current.enterprise_id in (None, replacing):
+        request.app.state.accounts.link_enterprise(current.user_id, identity.enterprise_id, replacing)
     set_session_cookie(request, response, current.user_id)

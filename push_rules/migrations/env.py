@@ -12,12 +12,24 @@ engine = config.attributes.get("engine")
 if engine is None:  # plain `alembic -x url=... upgrade head`
     engine = create_engine(context.get_x_argument(as_dictionary=True)["url"])
 
-with engine.begin() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        version_table="push_alembic_version",
-        render_as_batch=connection.dialect.name == "sqlite",
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch migration rebuilds a table and drops the old one; with foreign keys on, that drop would delete
+        # every referencing row (ON DELETE CASCADE). SQLite ignores this pragma inside a transaction: set it first.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    try:
+        with connection.begin():
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                version_table="push_alembic_version",
+                render_as_batch=sqlite,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
