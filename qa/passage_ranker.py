@@ -96,8 +96,8 @@ class PassageRanker:
             relevance = self.coverage_weight * coverage + (1 - self.coverage_weight) * dense
             relevance += self.preferred_bonus if meta["doc_id"] in preferred else 0.0
             # The article a question of this kind is answered by: its heading, or the passage's opening line.
-            opening = (document.content or "")[:40]
-            if heading_fits(intent, f"{meta.get('section') or ''} {opening}"):
+            opening = (document.content or "").lstrip()[:100]
+            if heading_fits(intent, meta.get("section") or "") or heading_fits(intent, opening):
                 relevance += self.intent_bonus
             if names_a_place:
                 place_context = " ".join(filter(None, (meta.get("region"), meta.get("issuer"), heading, document.content)))

@@ -23,6 +23,7 @@ from qa.citation_check import CitationChecker, CitationReport
 from qa.conversation import ConversationStore, Turn
 from qa.copy_preference import CanonicalCopies
 from qa.fact_check import FactTypeCheck, answer_states_fact
+from qa.outline_answer import OutlineAnswers
 from qa.passage_ranker import PassageRanker, PassageRetriever
 from qa.query_normalizer import QueryNormalizer, QueryNormalizerComponent
 from qa.query_rewriter import FollowUpRewriter, QueryRewriterComponent
@@ -56,8 +57,10 @@ class AnswerComposer:
     generator (warm-up).
     """
 
-    def __init__(self, generator: AnswerGenerator) -> None:
+    def __init__(self, generator: AnswerGenerator, outlines: OutlineAnswers | None = None) -> None:
+        """:param outlines: answers overview questions from the document's structure, in either answer mode."""
         self.generator = generator
+        self.outlines = outlines
 
     @component.output_types(draft=AnswerDraft)
     def run(
@@ -65,6 +68,9 @@ class AnswerComposer:
     ) -> dict[str, Any]:
         if not compose or decision.refusal_reason is not None or not decision.passages:
             return {"draft": AnswerDraft("", [])}
+        overview = self.outlines.compose(question, decision.passages) if self.outlines else None
+        if overview is not None:
+            return {"draft": overview}
         if on_piece is not None and isinstance(self.generator, StreamingAnswerGenerator):
             return {"draft": self.generator.compose_streaming(question, decision.passages, on_piece)}
         return {"draft": self.generator.compose(question, decision.passages)}
@@ -122,17 +128,18 @@ class PolicyAnswerer:
         self.excerpts = excerpts
         self.conversations = conversations
         self.limits = limits
+        self._normalizer = QueryNormalizerComponent(normalizer or QueryNormalizer())
+        self._ranker = PassageRanker(term_weights)
+        self._gate = RelevanceGate(refusal_threshold, include_expired=include_expired, related_count=limits.related_count)
         self.pipeline = Pipeline()
-        self.pipeline.add_component("normalizer", QueryNormalizerComponent(normalizer or QueryNormalizer()))
+        self.pipeline.add_component("normalizer", self._normalizer)
         self.pipeline.add_component("rewriter", QueryRewriterComponent(FollowUpRewriter(term_weights)))
         self.pipeline.add_component("retriever", PassageRetriever(searcher, candidates))
-        self.pipeline.add_component("ranker", PassageRanker(term_weights))
+        self.pipeline.add_component("ranker", self._ranker)
         self.pipeline.add_component("copies", CanonicalCopies(searcher.copies))
-        self.pipeline.add_component(
-            "gate", RelevanceGate(refusal_threshold, include_expired=include_expired, related_count=limits.related_count)
-        )
+        self.pipeline.add_component("gate", self._gate)
         self.pipeline.add_component("fact_check", FactTypeCheck())
-        self.pipeline.add_component("composer", AnswerComposer(generator))
+        self.pipeline.add_component("composer", AnswerComposer(generator, OutlineAnswers(searcher.store)))
         self.pipeline.add_component("citation_check", CitationGuard(CitationChecker()))
         self.pipeline.connect("normalizer.query", "rewriter.query")
         self.pipeline.connect("normalizer.query", "composer.question")
@@ -151,16 +158,14 @@ class PolicyAnswerer:
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for (dictionaries, library term statistics)."""
         self.pipeline.warm_up()
-        normalizer: QueryNormalizerComponent = self.pipeline.get_component("normalizer")  # type: ignore[assignment]
-        normalizer.normalizer.normalize("高企")
-        ranker: PassageRanker = self.pipeline.get_component("ranker")  # type: ignore[assignment]
-        ranker.term_weights.key_terms("预热")
+        self._normalizer.normalizer.normalize("高企")
+        self._ranker.term_weights.key_terms("预热")
         # The query embedder and the stores' caches too; not the generator (a model endpoint may be slow or down).
         self._ask("高企认定条件是什么？", None, None, record=False, compose=False)
 
     @property
     def gate(self) -> RelevanceGate:
-        return self.pipeline.get_component("gate")  # type: ignore[return-value]
+        return self._gate
 
     def validate(self, question: str) -> str:
         """The stripped question.

@@ -51,7 +51,7 @@ _QUESTION_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
     )),
     (Intent.DATE, re.compile(r"什么时候|啥时候|何时|哪天|几号|哪一?年|哪个月|日期")),
     (Intent.AMOUNT, re.compile(
-        r"多少钱|多少元|多少万|几万|几千|几百块|金额|额度|比例|百分之几|几成|利率|费率|标准是|什么标准|(多少|几)(块)"
+        r"多少钱|多少元|多少万|几万|几千|几百块|金额|额度|比例|百分之几|几成|利率|费率|标准是|什么标准|多少块钱|几块钱"
         r"|(补贴|补助|奖励|资助|罚款|罚|赔偿|补偿|工资|费|贷款|贷|贴息|报销|发|给|补|奖|拿|领|扣|减免|退|交|缴)[^，。？?]{0,8}多少"
         r"|多少[^，。？?]{0,4}(补贴|补助|奖励|资助|罚款|赔偿|补偿|钱|费|贷款)"
     )),
@@ -61,7 +61,8 @@ _QUESTION_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
         r"|有(什么|啥)(措施|政策|支持|优惠|补贴|扶持|举措|服务|规定|办法|好处|福利)|哪些(措施|政策|方面|情形|情况|行为|项目|补贴|优惠|支持)"
     )),
     (Intent.OVERVIEW, re.compile(
-        r"主要(管|讲|规定|内容|说|是)|讲(了|的)?(什么|啥|哪些)|管(哪些|什么|啥)|说(了|的)?(什么|啥)|大概|概括|内容是什么|目的是|是(个|一个)?(什么|啥)(政策|文件|条例|办法|法|规定)"
+        r"主要(管|讲|规定|内容|说|是)|讲(了|的)?(什么|啥|哪些)|管(哪些|什么|啥)|说(了|的)?(什么|啥)|大概|概括|内容是什么|目的|宗旨|是(个|一个)?(什么|啥)(政策|文件|条例|办法|法|规定)"
+        r"|为了(干|解决|做)?(什么|啥)|(干|做)(嘛|啥|什么)(的|用)|为什么(要)?(出台|制定|搞|定)|出台.{0,6}(原因|背景)"
     )),
     (Intent.YESNO, re.compile(r"吗[？?！!。\s]*$|能不能|可不可以|是不是|是否|有没有|会不会|算不算|行不行|要不要|需不需要|用不用|可以.{0,12}[么吗]")),
 ]
@@ -95,7 +96,7 @@ _HEADINGS: dict[Intent, re.Pattern[str]] = {
     Intent.DURATION: re.compile(r"(?:受理|办结|办理|承诺|审批|申报|实施|执行|补贴|享受)(?:时间|时限|期限)|有效期|办理时限|时间安排"),
     Intent.DATE: re.compile(r"(?:申报|实施|施行|执行|受理|开始)(?:时间|日期)|施行日期|生效"),
     Intent.CONTACT: re.compile(r"联系方式|咨询电话|联系电话|联系人|咨询方式|监督电话|咨询单位|联系地址|受理地点|办理地点"),
-    Intent.OVERVIEW: re.compile(r"总\s*则|立法目的|为了.{2,60}制定本|目的"),
+    Intent.OVERVIEW: re.compile(r"(?:^|>\s*)第一条\s*$|立法目的|^(?:第一条\s*)?为了?[^。]{2,90}(?:制定|特制定|制订)本"),
 }
 
 
@@ -119,6 +120,7 @@ def states_fact(intent: Intent, text: str) -> bool:
 
 
 def heading_fits(intent: Intent, heading: str) -> bool:
-    """Whether a section heading (or a passage's opening line) is where ``intent`` is usually answered."""
+    """Whether a section heading ("第二章 > 第一条", "三、申报材料") or a passage's opening is where ``intent`` is
+    usually answered."""
     pattern = _HEADINGS.get(intent)
     return pattern is not None and bool(pattern.search(heading))

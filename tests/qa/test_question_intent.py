@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from qa.question_intent import Intent, heading_fits, question_intent, states_fact
@@ -65,3 +67,18 @@ def test_an_amount_question_whose_policy_states_it_is_still_answered(answerer) -
     reply = answerer.ask("创业担保贷款最高能贷多少钱？")
     assert not reply.refused
     assert "30万元" in reply.answer
+
+
+def test_an_overview_question_gets_the_purpose_and_every_chapter_each_cited(qa_kb, answerer) -> None:
+    reply = answerer.ask("中小企业促进法主要管哪些事？")
+    assert not reply.refused
+    text = qa_kb.store.get_document(reply.citations[0].doc_id).text
+    chapters = [line.strip("# ").strip() for line in text.splitlines() if re.match(r"^#*\s*第[一二三四五六七八九十]+章", line)]
+    assert len(chapters) >= 5
+    assert "目的：为了" in reply.answer
+    for chapter in chapters:
+        assert chapter in reply.answer
+    # Every line is a quote of the document at its offsets.
+    assert len(reply.citations) == len(chapters) + 1
+    for citation in reply.citations:
+        assert text[citation.char_start : citation.char_end] == citation.quote
