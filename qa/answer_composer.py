@@ -78,7 +78,9 @@ def chinese_date(iso: str | None) -> str:
 
 def attribution(quote: Quote) -> str:
     passage = quote.passage
-    return f"根据{cited_source(passage)}{section_label(passage, quote.answer_text)}{validity_note(passage)}："
+    # An interpretation or a news report explains a policy; it is named as such, never as the policy itself.
+    kind = f"（{passage.kind}，非政策原文）" if passage.kind != "政策文件" else ""
+    return f"根据{cited_source(passage)}{section_label(passage, quote.answer_text)}{kind}{validity_note(passage)}："
 
 
 def quote_for_display(text: str) -> str:

@@ -110,6 +110,8 @@ class PassageRanker:
                     section=meta.get("section", ""), text=document.content or "", char_start=meta["char_start"],
                     char_end=meta["char_end"], doc_number=meta.get("doc_number"), issuer=meta.get("issuer"),
                     status=meta.get("status", ""), score=max(0.0, min(1.0, relevance)),
+                    region=meta.get("region"), date=meta.get("date"), expiry_date=meta.get("expiry_date"),
+                    kind=meta.get("kind") or "政策文件",
                     retrieval_score=float(document.score or 0.0), coverage=coverage, dense=cosine,
                 )
             )

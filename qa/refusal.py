@@ -74,7 +74,7 @@ def refusal_message(reason: RefusalReason, related: list[Passage], asked: str = 
         expired = next((p for p in related if p.expired), related[0] if related else None)
         name = source_name(expired) if expired else "相关政策"
         return (
-            f"知识库中与该问题最相关的是{name}，但该政策已失效，不能作为现行依据，因此不据此作答。"
+            f"知识库中与该问题最相关的是{name}，但该政策{expired.status if expired else '已失效'}，不能作为现行依据，因此不据此作答。"
             f"请以现行有效的政策为准，{hint}确认最新规定。"
         )
     nearby = "下面列出的政策及其中与问题最接近的条文可能相关，仅供参考，不构成答复。" if related else ""

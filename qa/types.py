@@ -52,7 +52,8 @@ class Passage:
 
     @property
     def expired(self) -> bool:
-        return self.status == "已失效"
+        """No longer a current basis for an answer: ended, or replaced by a newer version of the same law."""
+        return self.status in ("已失效", "已被修订")
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Passage:
         # Immutable, so a copy can be the passage itself; the pipeline deep-copies every list of passages it
