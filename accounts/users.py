@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -108,11 +109,11 @@ class AccountStore:
             return self._db.execute(sql, params)
 
     @staticmethod
-    def _user(row: tuple[object, ...] | None) -> User | None:
+    def _user(row: tuple[Any, ...] | None) -> User | None:
         if row is None:
             return None
         id_, username, role, enterprise_id, created_at, disabled = row
-        return User(int(id_), str(username), Role(role), int(enterprise_id) if enterprise_id is not None else None, str(created_at), bool(disabled))  # type: ignore[arg-type]
+        return User(int(id_), str(username), Role(role), int(enterprise_id) if enterprise_id is not None else None, str(created_at), bool(disabled))
 
     _COLUMNS = "id, username, role, enterprise_id, created_at, disabled"
 

@@ -88,7 +88,7 @@ def report_ab(kb: PolicyKB) -> None:
         without = _answers(kb, items)
     finally:
         del step.run
-    moved = [(old, new) for old, new in zip(without, with_step) if old[2] != new[2]]
+    moved = [(old, new) for old, new in zip(without, with_step, strict=True) if old[2] != new[2]]
     print(f"ncp_dev ({len(items)} questions): {len(moved)} answers cite another document with the step; "
           f"answer right→wrong {sum(o[0] and not n[0] for o, n in moved)}, wrong→right {sum(n[0] and not o[0] for o, n in moved)}; "
           f"citation lost {sum(o[1] and not n[1] for o, n in moved)}, gained {sum(n[1] and not o[1] for o, n in moved)}")

@@ -42,9 +42,9 @@ def elasticsearch_url() -> Iterator[tuple[str, str]]:
                 try:
                     urllib.request.urlopen(url, timeout=1).close()
                     break
-                except OSError:
+                except OSError as error:
                     if time.monotonic() > deadline or process.poll() is not None:
-                        raise SystemExit(f"noida-db did not start on {url}")
+                        raise SystemExit(f"noida-db did not start on {url}") from error
                     time.sleep(0.1)
             yield url, "noida-db 0.2.3 stand-in (imitates the Elasticsearch 8.15 API; NOT Elasticsearch)"
         finally:

@@ -40,7 +40,7 @@ def fuse(bm25: list[tuple[str, str]], dense: list[tuple[str, str]], k: int, wb: 
 
 def metrics(rankings: list[list[str]], golds: list[tuple[str, ...]]) -> tuple[float, float]:
     recall5 = mrr = 0.0
-    for paths, gold in zip(rankings, golds):
+    for paths, gold in zip(rankings, golds, strict=True):
         rank = next((i for i, p in enumerate(paths, 1) if any(path_matches(p, g) for g in gold)), None)
         if rank:
             mrr += 1 / rank

@@ -67,8 +67,8 @@ def regions_weighted() -> list[tuple[str, float]]:
 def synthetic_profiles(n: int, seed: int = 42) -> list[dict]:
     rng = random.Random(seed)
     regions = regions_weighted()
-    region_codes, region_w = zip(*regions)
-    industry_codes, industry_w = zip(*INDUSTRIES)
+    region_codes, region_w = zip(*regions, strict=True)
+    industry_codes, industry_w = zip(*INDUSTRIES, strict=True)
     classify = EnterpriseSizeClassifier.default().classify
     today = date.today()
     rows = []

@@ -64,7 +64,7 @@ def rule_atoms(rule: dict[str, Any] | None) -> set[str]:
     if not rule:
         return set()
     out: set[str] = set()
-    for leaf, negated in zip(iter_leaves(rule), leaf_negations(rule)):
+    for leaf, negated in zip(iter_leaves(rule), leaf_negations(rule), strict=True):
         op = RULE_OPS[leaf["op"]]
         name = ("not:" if negated else "") + _ATOM_NAMES.get(leaf.get("field") or op.implied_field or "", leaf.get("field", ""))
         if not op.takes_value:

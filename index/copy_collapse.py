@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from index.document_copies import CopyDetector, containment, shingles, squashed
 
@@ -27,6 +27,8 @@ PASSAGE_OVERLAP = 0.5
 
 class RankedPassage(Protocol):
     """What the collapse reads of a ranked item (a frozen dataclass: replaced with :func:`dataclasses.replace`)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
 
     @property
     def chunk_id(self) -> str: ...
@@ -88,9 +90,10 @@ def collapse_copies(
             replaced.append(counterpart)
         # else: text only this copy has (a page's header, navigation): dropped, so the policy is named once
     replaced.sort(key=lambda item: -item.score)
-    seen: set[str] = set()
-    unique = [item for item in replaced if not (item.chunk_id in seen or seen.add(item.chunk_id))]
-    return CollapsedCopies(unique, copies)
+    first_of_chunk: dict[str, Item] = {}
+    for item in replaced:
+        first_of_chunk.setdefault(item.chunk_id, item)
+    return CollapsedCopies(list(first_of_chunk.values()), copies)
 
 
 class _CounterpartFinder(Generic[Item]):

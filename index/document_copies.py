@@ -37,7 +37,7 @@ def shingles(text: str) -> set[str]:
     return {flat[i : i + _SHINGLE] for i in range(max(1, len(flat) - _SHINGLE + 1))}
 
 
-def containment(a: set, b: set) -> float:
+def containment(a: set[str], b: set[str]) -> float:
     """Share of the smaller set found in the larger one."""
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     return len(small & large) / len(small) if small else 0.0

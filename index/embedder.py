@@ -11,12 +11,16 @@ import threading
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.storage_errors import classify_write_error
 from provisioning.e5 import MANIFEST_NAME as E5_MANIFEST_NAME
 from provisioning.query_encoder import OnnxQueryEncoder, QueryEncoderUnavailable
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +93,10 @@ class EmbeddingCache:
                 "CREATE TABLE IF NOT EXISTS embeddings (model TEXT, text_hash TEXT, vector BLOB, PRIMARY KEY (model, text_hash))"
             )
         except (OSError, sqlite3.Error) as error:
-            raise classify_write_error(error, self._location) or error
+            unwritable = classify_write_error(error, self._location)
+            if unwritable is None:
+                raise
+            raise unwritable from error
 
     def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -110,7 +117,10 @@ class EmbeddingCache:
             with self._lock, self._connection:
                 self._connection.executemany("INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?,?,?)", rows)
         except sqlite3.Error as error:
-            raise classify_write_error(error, self._location) or error
+            unwritable = classify_write_error(error, self._location)
+            if unwritable is None:
+                raise
+            raise unwritable from error
 
 
 class PolicyEmbedder:
@@ -150,7 +160,7 @@ class PolicyEmbedder:
         self._encode_lock = threading.Lock()
 
     @cached_property
-    def _model(self):  # type: ignore[no-untyped-def]
+    def _model(self) -> SentenceTransformer:
         # Never reach a model hub: the model must be a local folder or already in the local cache.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -192,7 +202,9 @@ class PolicyEmbedder:
 
     @property
     def dimension(self) -> int:
-        return int(self._model.get_embedding_dimension())
+        dimension = self._model.get_embedding_dimension()
+        assert dimension is not None, "an e5 model ends in a pooling layer, which sets the dimension"
+        return int(dimension)
 
     @property
     def model_key(self) -> str:
@@ -222,9 +234,9 @@ class PolicyEmbedder:
         known = self.cache.get_many(list(set(hashes))) if self.cache else {}
         missing = list(dict.fromkeys(h for h in hashes if h not in known))
         if missing:
-            by_hash = dict(zip(hashes, texts))
+            by_hash = dict(zip(hashes, texts, strict=True))
             vectors = self._encode([self.passage_prefix + by_hash[h] for h in missing], self.threads)
-            computed = dict(zip(missing, vectors))
+            computed = dict(zip(missing, vectors, strict=True))
             if self.cache:
                 self.cache.put_many(computed)
             known.update(computed)

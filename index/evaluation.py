@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from index.document_copies import containment, shingles
 from index.retrieval import HybridSearcher, RetrievalMode
@@ -37,7 +38,7 @@ class ModeReport:
     latency_ms_p95: float = 0.0
 
 
-def read_jsonl_rows(path: Path, error: type[ValueError] = EvalFileError) -> Iterator[tuple[int, dict]]:
+def read_jsonl_rows(path: Path, error: type[ValueError] = EvalFileError) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-empty line; a line that is not JSON raises ``error`` naming it."""
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():

@@ -180,9 +180,7 @@ class DocumentMetadataJoiner:
                 kind=metadata.kind.value,  # 政策解读/新闻报道 explain a policy but are never cited as it
                 expiry_date=metadata.expiry_date.isoformat() if metadata.expiry_date else None,
                 tags=list(metadata.tags),
-                date=(metadata.publish_date or metadata.written_date).isoformat()
-                if (metadata.publish_date or metadata.written_date)
-                else None,
+                date=day.isoformat() if (day := metadata.publish_date or metadata.written_date) else None,
             )
             enriched.append(document)
         return {"documents": enriched}

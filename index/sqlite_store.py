@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from datetime import date, datetime, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -82,6 +84,7 @@ _COLUMNS_WITHOUT_TEXT = ", ".join(_DOCUMENT_COLUMNS_WITHOUT_TEXT)
 _CHUNK_COLUMNS = "rowid, chunk_id, doc_id, ordinal, text, char_start, char_end, section, tokens, embedding"
 # What a search hit needs: not the token lists (reading and splitting them was the costly part of this read).
 _HIT_COLUMNS = "rowid, chunk_id, doc_id, ordinal, text, char_start, char_end, section, '', NULL"
+_SqlParameters: TypeAlias = Sequence[Any] | Mapping[str, Any]
 
 
 class _VectorMirror:
@@ -150,7 +153,7 @@ class SqlitePolicyStore:
     def replace_document(self, document: PolicyDocument, chunks: list[IndexedChunk]) -> None:
         metadata = document.metadata
         doc_date = metadata.publish_date or metadata.written_date
-        ingested_at = document.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        ingested_at = document.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
         with self._lock, self._transaction() as connection:
             self._delete_rows(connection, document.doc_id)
             connection.execute(
@@ -216,10 +219,10 @@ class SqlitePolicyStore:
         return [self._document_from_row(row) for row in rows]
 
     def count_documents(self) -> int:
-        return int(self._read_one("SELECT count(*) FROM documents")[0])
+        return int(self._read_value("SELECT count(*) FROM documents"))
 
     def count_chunks(self) -> int:
-        return int(self._read_one("SELECT count(*) FROM chunks")[0])
+        return int(self._read_value("SELECT count(*) FROM chunks"))
 
     def get_chunks(self, doc_id: str) -> list[IndexedChunk]:
         rows = self._read(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
@@ -288,14 +291,18 @@ class SqlitePolicyStore:
                 self._readers.append(connection)
         return connection
 
-    def _read(self, sql: str, params: object = ()) -> list[tuple]:
-        return self._reader().execute(sql, params).fetchall()  # type: ignore[arg-type]
+    def _read(self, sql: str, params: _SqlParameters = ()) -> list[tuple[Any, ...]]:
+        return self._reader().execute(sql, params).fetchall()
 
-    def _read_one(self, sql: str, params: object = ()) -> tuple:
-        return self._reader().execute(sql, params).fetchone()  # type: ignore[arg-type]
+    def _read_one(self, sql: str, params: _SqlParameters = ()) -> tuple[Any, ...] | None:
+        return self._reader().execute(sql, params).fetchone()
+
+    def _read_value(self, sql: str) -> Any:
+        """The first column of a query that always returns one row (a count, a stored counter)."""
+        return self._reader().execute(sql).fetchone()[0]
 
     def _generation(self) -> int:
-        return int(self._read_one("SELECT value FROM store_meta WHERE key = 'generation'")[0])
+        return int(self._read_value("SELECT value FROM store_meta WHERE key = 'generation'"))
 
     def _chunks_by_rowid(self, rowids: list[int]) -> dict[int, IndexedChunk]:
         """The chunks a search found, without their tokens and embedding (see :class:`index.types.ChunkHit`)."""
@@ -305,8 +312,8 @@ class SqlitePolicyStore:
         rows = self._read(f"SELECT {_HIT_COLUMNS} FROM chunks WHERE rowid IN ({marks})", rowids)
         return {row[0]: _chunk_from_row(row) for row in rows}
 
-    def _document_from_row(self, row: tuple, columns: tuple[str, ...] | None = None) -> PolicyDocument:
-        values = dict(zip(columns or self._document_columns, row))
+    def _document_from_row(self, row: tuple[Any, ...], columns: tuple[str, ...] | None = None) -> PolicyDocument:
+        values = dict(zip(columns or self._document_columns, row, strict=True))
         values["metadata"] = json.loads(values.pop("metadata_json"))
         return document_from_record(values)
 
@@ -343,7 +350,7 @@ class SqlitePolicyStore:
                 raise clear from error
             raise error
 
-    def _transaction(self) -> "SqlitePolicyStore._Transaction":
+    def _transaction(self) -> SqlitePolicyStore._Transaction:
         return SqlitePolicyStore._Transaction(self._connection, self.path.parent)
 
 
@@ -355,7 +362,7 @@ def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _chunk_from_row(row: tuple) -> IndexedChunk:
+def _chunk_from_row(row: tuple[Any, ...]) -> IndexedChunk:
     _, chunk_id, doc_id, ordinal, text, char_start, char_end, section, tokens, embedding = row
     return IndexedChunk(
         chunk_id=chunk_id,
@@ -398,7 +405,7 @@ def _filter_clause(filters: SearchFilters | None) -> tuple[str, dict[str, object
     if filters.doc_ids:
         names = [f"doc_id_{i}" for i in range(len(filters.doc_ids))]
         clauses.append(f"d.doc_id IN ({','.join(':' + n for n in names)})")
-        params.update(zip(names, filters.doc_ids))
+        params.update(zip(names, filters.doc_ids, strict=True))
     return " AND ".join(clauses), params
 
 

@@ -60,10 +60,10 @@ def document_outline(text: str) -> list[OutlineEntry]:
         raw.append((m.start("label"), _LEVELS[unit], m.group("label"), m.group("title").strip(" \t\u3000")))
     last_article = 0.0
     for m in _ARTICLE_RE.finditer(text):
-        number = cn_number(m.group("n")) + (cn_number(m.group("sub")) / 100 if m.group("sub") else 0)
-        if number <= last_article:
+        article = cn_number(m.group("n")) + (cn_number(m.group("sub")) / 100 if m.group("sub") else 0)
+        if article <= last_article:
             continue  # 依照本法第十条 at a line start, or a quoted article
-        last_article = number
+        last_article = article
         raw.append((m.start("label"), _LEVELS["条"], m.group("label"), _opening(text, m.end("label"))))
     if not any(level == _LEVELS["条"] for _, level, _, _ in raw):
         raw += _notice_headings(text, flat=text.count("\n") < 3)
@@ -92,6 +92,6 @@ def _notice_headings(text: str, *, flat: bool) -> list[tuple[int, int, str, str]
 
 def _opening(text: str, start: int) -> str:
     """An article's opening words, for the outline (第三条 本办法所称中小企业，是指… → 本办法所称中小企业)."""
-    body = text[start : start + 80].lstrip(" \t\u3000　")
+    body = text[start : start + 80].lstrip(" \t\u3000")
     first = re.split(r"[，。；：\n]", body, maxsplit=1)[0]
     return first if len(first) <= _ARTICLE_TITLE_CHARS else first[:_ARTICLE_TITLE_CHARS] + "…"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+import numpy as np
+
 from index.embedder import PolicyEmbedder
 from index.storage_errors import DataDirectoryUnwritable, classify_write_error
 from index.tokenizer import PolicyTokenizer
@@ -238,16 +240,19 @@ class IngestionService:
         status = IngestStatus.UPDATED if kept is not None else IngestStatus.REPLACED if existing is not None else IngestStatus.INGESTED
         return _Prepared(source, document, chunks, passages, status, data, path.suffix.lower())
 
-    def _write(self, item: _Prepared, vectors: list) -> IngestOutcome:  # type: ignore[type-arg]
+    def _write(self, item: _Prepared, vectors: list[np.ndarray]) -> IngestOutcome:
         document = item.document
         try:
             document.original_file = self._keep_original(item.original_bytes, document.content_hash, item.suffix)
         except OSError as error:
-            raise classify_write_error(error, self.originals_dir) or error
+            unwritable = classify_write_error(error, self.originals_dir)
+            if unwritable is None:
+                raise
+            raise unwritable from error
         title_tokens = self.tokenizer.tokenize(document.metadata.title or "")
         section_tokens: dict[str, list[str]] = {}
         indexed = []
-        for ordinal, (chunk, vector) in enumerate(zip(item.chunks, vectors)):
+        for ordinal, (chunk, vector) in enumerate(zip(item.chunks, vectors, strict=True)):
             if chunk.section not in section_tokens:
                 section_tokens[chunk.section] = self.tokenizer.tokenize(chunk.section)
             indexed.append(

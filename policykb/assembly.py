@@ -41,7 +41,7 @@ def build_store(settings: Settings) -> PolicyStore:
     raise ConfigurationError(f"未知的索引后端：{settings.index_backend}")
 
 
-def elasticsearch_config(settings: Settings) -> "ElasticsearchStoreConfig":
+def elasticsearch_config(settings: Settings) -> ElasticsearchStoreConfig:
     """The cluster, credentials and index layout the settings name (for the store, `policykb es check` and `reindex`).
 
     The embedding size is read from the model folder's config; a model without one is loaded to ask it.
@@ -178,7 +178,7 @@ class PolicyKB:
         )
 
     @cached_property
-    def sentence_selector(self) -> "SentenceSelector":
+    def sentence_selector(self) -> SentenceSelector:
         from qa.sentence_selector import SentenceSelector
 
         settings = self.settings
@@ -191,7 +191,7 @@ class PolicyKB:
         )
 
     @cached_property
-    def answer_generator(self) -> "AnswerGenerator":
+    def answer_generator(self) -> AnswerGenerator:
         """The one place the answer mode is chosen (setting ``answer_mode``)."""
         from qa.answer_composer import ExtractiveAnswerGenerator
         from qa.types import AnswerMode
@@ -224,13 +224,13 @@ class PolicyKB:
         raise ConfigurationError(f"未知的答复方式：{settings.answer_mode}")
 
     @cached_property
-    def term_weights(self) -> "TermWeights":
+    def term_weights(self) -> TermWeights:
         from qa.term_weights import TermWeights
 
         return TermWeights(self.tokenizer, self.store, cache_dir=self.settings.data_dir)
 
     @cached_property
-    def answerer(self) -> "PolicyAnswerer":
+    def answerer(self) -> PolicyAnswerer:
         from qa.conversation import ConversationStore
         from qa.pipeline import AnswererLimits, PolicyAnswerer
 
@@ -252,12 +252,12 @@ class PolicyKB:
         )
 
     @cached_property
-    def push(self) -> "PushService":
+    def push(self) -> PushService:
         from push_rules.service import PushService
 
         return PushService(self.settings.push, self.store.get_document, tokenize=self.tokenizer.tokenize)
 
-    def start_push_delivery(self) -> "DeliveryWorker":
+    def start_push_delivery(self) -> DeliveryWorker:
         """Start delivering the push outbox (webhooks, e-mail) in a background thread; stop it before :meth:`close`."""
         from push_rules.worker import DeliveryWorker
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -131,6 +132,7 @@ class Settings(BaseSettings):
         return self.max_upload_mb * 1024 * 1024
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Build the settings once: environment, then ``.env``, then defaults; ``overrides`` win over all."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once: environment, then ``.env``, then defaults; ``overrides`` win over all (validated
+    and converted like the environment's strings)."""
+    return Settings(**overrides)

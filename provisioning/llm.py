@@ -128,7 +128,7 @@ def _intact(path: Path, model: SplitModel) -> bool:
 
 
 def _damaged_parts(paths: list[Path], model: SplitModel) -> list[str]:
-    return [f"{part.distribution}=={part.version}" for part, path in zip(model.parts, paths) if sha256_file(path) != part.sha256]
+    return [f"{part.distribution}=={part.version}" for part, path in zip(model.parts, paths, strict=True) if sha256_file(path) != part.sha256]
 
 
 def provision_llm(model: SplitModel, target_dir: Path, *, force: bool = False) -> LlmProvisionResult:

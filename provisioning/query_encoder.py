@@ -19,6 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -169,7 +170,7 @@ def _weights_identity(model_dir: Path, *, with_digest: bool = True) -> dict[str,
     raise QueryEncoderUnavailable(f"{model_dir} 中没有模型权重文件（{' / '.join(_WEIGHT_FILES)}）。")
 
 
-def _read_manifest(folder: Path) -> dict:
+def _read_manifest(folder: Path) -> dict[str, Any]:
     try:
         return json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -212,4 +213,4 @@ def _worst_cosine_to_torch(model_dir: Path, staging: Path, query_prefix: str) ->
     texts = [query_prefix + text for text in _CHECK_TEXTS]
     expected = reference.encode(texts, normalize_embeddings=True, show_progress_bar=False)
     encoder = OnnxQueryEncoder(staging / "model.onnx", model_dir / "tokenizer.json", max_tokens=512, threads=1)
-    return float(min(np.dot(encoder.encode(text), vector) for text, vector in zip(texts, expected)))
+    return float(min(np.dot(encoder.encode(text), vector) for text, vector in zip(texts, expected, strict=True)))

@@ -20,13 +20,13 @@ _REGISTRATION_AUTHORITIES = set("156789ANY")  # 机构编制, 民政, 工商, �
 
 def check_character(first17: str) -> str:
     """The GB 32100-2015 check character of the first 17 characters."""
-    total = sum(_VALUES[c] * w for c, w in zip(first17, _WEIGHTS))
+    total = sum(_VALUES[c] * w for c, w in zip(first17, _WEIGHTS, strict=True))
     return CHARSET[(31 - total % 31) % 31]
 
 
 def organisation_check_character(first8: str) -> str:
     """The GB 11714 check character of an organisation code's first 8 characters."""
-    total = sum(_ORG_CHARSET.index(c) * w for c, w in zip(first8, _ORG_WEIGHTS))
+    total = sum(_ORG_CHARSET.index(c) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
     check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 

@@ -105,11 +105,11 @@ class EnterpriseSizeClassifier:
         if missing:
             # one known indicator below the small bound already makes it micro
             small = sector.thresholds[EnterpriseSize.SMALL]
-            if any(values[k] is not None and values[k] < small[k] for k in small):  # type: ignore[operator]
+            if any((value := values[k]) is not None and value < small[k] for k in small):
                 return SizeResult(EnterpriseSize.MICRO, sector, ())
             return SizeResult(None, sector, missing)
         for tier in _TIERS:
             bounds = sector.thresholds[tier]
-            if all(values[k] >= bounds[k] for k in bounds):  # type: ignore[operator]
+            if all((value := values[k]) is not None and value >= bounds[k] for k in bounds):
                 return SizeResult(tier, sector, ())
         return SizeResult(EnterpriseSize.MICRO, sector, ())

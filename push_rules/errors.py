@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,8 @@ class ValidationFailed(PushError):
 
     status_code = 422
 
-    def __init__(self, errors: list[str | Problem] | str | Problem, field: str | None = None) -> None:
-        items = errors if isinstance(errors, list) else [errors]
+    def __init__(self, errors: Sequence[str | Problem] | str | Problem, field: str | None = None) -> None:
+        items = [errors] if isinstance(errors, str | Problem) else errors
         self.problems = [item if isinstance(item, Problem) else Problem(field, item) for item in items]
         self.errors = [p.message for p in self.problems]
         super().__init__("；".join(self.errors), field=next((p.field for p in self.problems if p.field), None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from push_rules.enterprises import load_enterprise
@@ -71,7 +71,7 @@ class EnterpriseInbox:
         with self.sessions() as session:
             enterprise = load_enterprise(session, enterprise_id)
             version_ids = list(session.scalars(select(EligibilityRule.policy_version_id).distinct()))
-            rows = []
+            rows: list[Row[Match, PolicyVersion, EligibilityRule]] = []
             for start in range(0, len(version_ids), _LOOKUP_BATCH):  # primary-key lookups (version, enterprise)
                 rows += session.execute(
                     select(Match, PolicyVersion, EligibilityRule)

@@ -71,7 +71,7 @@ class Outbox:
                     .values(attempts=attempts + 1, locked_until=now + timedelta(seconds=self.lease_seconds))
                 )
                 session.commit()
-                if result.rowcount == 1:  # type: ignore[attr-defined]
+                if result.rowcount == 1:  # type: ignore[attr-defined]  # SQLAlchemy types execute() as Result; an UPDATE's is a CursorResult
                     claimed.append(ClaimedDelivery(entry_id, record_id, channel, attempts + 1))
         return claimed
 

@@ -99,7 +99,7 @@ def _suggested_conditions(leaves: list[dict[str, Any]], conditions: list[Suggest
             "negated": c.negated,
             "rule": leaf,
         }
-        for leaf, c in zip(leaves, conditions)
+        for leaf, c in zip(leaves, conditions, strict=False)
     ]
 
 

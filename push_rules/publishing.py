@@ -95,8 +95,8 @@ class Publisher:
             targets: dict[int, list[str]] = {eid: [Outcome.ELIGIBLE.value] for eid in eligible_ids}
             targets.update({eid: [Outcome.INCOMPLETE.value] for eid in incomplete_ids})
             with self.sessions() as session:
-                version = session.get(PolicyVersion, version_id)
-                facts = self.subscription_matcher.facts(version, document.text)  # type: ignore[arg-type]
+                version = session.get_one(PolicyVersion, version_id)
+                facts = self.subscription_matcher.facts(version, document.text)
                 subscribed = self.subscription_matcher.match(session, facts)
             summary.subscribed = len(subscribed)
             for eid, reasons in subscribed.items():

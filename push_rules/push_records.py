@@ -58,7 +58,7 @@ class PushWriter:
             for start in range(0, len(pending), _CHUNK):
                 chunk = pending[start : start + _CHUNK]
                 enterprises = session.scalars(select(Enterprise).where(Enterprise.id.in_(chunk))).all()
-                records = []
+                records: list[dict[str, Any]] = []
                 for enterprise in enterprises:
                     title, body = self.compose(version, enterprise, targets[enterprise.id], rule)
                     records.append({"enterprise_id": enterprise.id, "policy_version_id": version_id, "reasons": targets[enterprise.id], "title": title, "body": body})

@@ -6,6 +6,7 @@ process may have added one, so every process validates profiles and rules agains
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -37,7 +38,7 @@ class QualificationStore:
     def list(self) -> list[dict[str, Any]]:
         return [q.as_dict() for q in self.refresh().entries()]
 
-    def add(self, slug: str, label: str, aliases: list[str]) -> dict[str, Any]:
+    def add(self, slug: str, label: str, aliases: Iterable[str]) -> dict[str, Any]:
         """Store a new qualification. :raises ValidationFailed: a bad slug, a taken name or a full catalogue (nothing saved)."""
         catalog = self.refresh()
         try:

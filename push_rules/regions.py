@@ -60,10 +60,12 @@ class RegionTable:
         return (self._full_name(parent) if parent and parent in self._rows else "") + name
 
     def get(self, code: str) -> Region | None:
-        row = self._rows.get(code)
-        if row is None:
-            return None
-        return Region(code, row[0], self._full[code], row[1])
+        return self._region(code) if code in self._rows else None
+
+    def _region(self, code: str) -> Region:
+        """The division of a code the table holds."""
+        name, parent = self._rows[code]
+        return Region(code, name, self._full[code], parent)
 
     def validate(self, code: str) -> Region:
         """The region of ``code``; ValueError with a Chinese message when it is not a GB/T 2260 code."""
@@ -81,7 +83,7 @@ class RegionTable:
         for code, (name, _parent) in self._rows.items():
             short = _short_name(name)
             if name in text or (len(short) >= 2 and short != name and short in text and code.endswith("00")):
-                found[code] = self.get(code)  # type: ignore[assignment]
+                found[code] = self._region(code)
         # keep a county only if its parent city/province was also named (county names repeat across China)
         result = []
         for code, region in found.items():
@@ -93,7 +95,7 @@ class RegionTable:
 
     def divisions(self) -> list[Region]:
         """Every division of the table, in code order."""
-        return [self.get(code) for code in sorted(self._rows)]  # type: ignore[misc]
+        return [self._region(code) for code in sorted(self._rows)]
 
     def named(self, name: str) -> list[Region]:
         """Divisions whose own name is ``name``, anywhere in China."""
@@ -102,12 +104,12 @@ class RegionTable:
             for code, (own, _parent) in self._rows.items():
                 index.setdefault(own, []).append(code)
             self._by_name = index
-        return [self.get(code) for code in self._by_name.get(name, [])]  # type: ignore[misc]
+        return [self._region(code) for code in self._by_name.get(name, [])]
 
     def children_named(self, container: str, name: str) -> list[Region]:
         """Divisions inside ``container`` whose own name is ``name`` (county names repeat across China)."""
         prefix = region_prefix(container)
-        return [self.get(code) for code, (own, _p) in self._rows.items() if own == name and code.startswith(prefix)]  # type: ignore[misc]
+        return [self._region(code) for code, (own, _p) in self._rows.items() if own == name and code.startswith(prefix)]
 
     def resolve_name(self, name: str) -> Region | None:
         """The region a full or short name refers to (most specific match), or None."""

@@ -164,7 +164,7 @@ def evaluate_profile(rule: dict[str, Any], profile: ProfileLike, today: date | N
     today = today or date.today()
     raw = [evaluate_leaf(leaf, profile, today) for leaf in iter_leaves(rule)]
     outcome = outcome_of(combine(rule, [e.state for e in raw]))
-    return Evaluation(outcome, [_as_shown(e, neg) for e, neg in zip(raw, leaf_negations(rule))], "".join(e.state.value for e in raw))
+    return Evaluation(outcome, [_as_shown(e, neg) for e, neg in zip(raw, leaf_negations(rule), strict=True)], "".join(e.state.value for e in raw))
 
 
 def _as_shown(explanation: ConditionExplanation, negated: bool) -> ConditionExplanation:
@@ -180,7 +180,7 @@ def explain_states(rule: dict[str, Any], profile: ProfileLike, states: str, toda
     """Explanations for stored ``condition_states`` (re-reading the profile for the details shown)."""
     today = today or date.today()
     result = []
-    for leaf, negated, code in zip(iter_leaves(rule), leaf_negations(rule), states):
+    for leaf, negated, code in zip(iter_leaves(rule), leaf_negations(rule), states, strict=True):
         fresh = evaluate_leaf(leaf, profile, today)
         result.append(_as_shown(ConditionExplanation(fresh.condition, ConditionState(code), fresh.detail), negated))
     return result

@@ -76,6 +76,7 @@ def _bounds_text(label: str, leaf: Leaf, unit: str, prefix_min: str = "", suffix
         return f"{label}{format_number(low)}{unit}至{format_number(high)}{unit}"
     if low is not None:
         return f"{label}{prefix_min}{format_number(low)}{unit}" + ("" if prefix_min else "以上")
+    assert high is not None, "the rule schema requires min or max"
     return f"{label}{format_number(high)}{unit}{suffix_max}"
 
 
@@ -123,6 +124,12 @@ def _shown_values(leaf: Leaf) -> list[str]:
     return [value_label(leaf["field"], v) for v in leaf.get("value", [])]
 
 
+def _region_names(codes: list[str]) -> str:
+    """``codes`` by their full names (a code the table no longer holds as itself), joined by 或."""
+    table = RegionTable.default()
+    return "或".join(region.full_name if (region := table.get(code)) else code for code in codes)
+
+
 _CODED_FIELDS = ("region", "industry", "size", "ownership")
 
 EQUALS = RuleOp(
@@ -164,7 +171,7 @@ HAS_QUALIFICATION = RuleOp(
 )
 REGION_WITHIN = RuleOp(
     "region_within", "注册地位于", ("region",), "region", bounds=False, any_of=True, suggest_rank=0,
-    describe=lambda leaf: f"注册地位于{'或'.join(RegionTable.default().get(v).full_name for v in leaf['value'])}",  # type: ignore[union-attr]
+    describe=lambda leaf: f"注册地位于{_region_names(leaf['value'])}",
     holds=lambda leaf, code, _today: any(within(code, v) for v in leaf["value"]),
     met_columns=lambda leaf, cols, _today: _any_of(cols.region_within, leaf["value"], len(cols)),
 )

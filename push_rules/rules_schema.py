@@ -104,7 +104,8 @@ class RuleValidator:
             errors.append(f"规则条件过多（{leaves[0]}个，上限{MAX_LEAVES}个）")
         if errors:
             raise ValidationFailed([Problem(_problem_field(message), message) for message in errors])
-        return normalized  # type: ignore[return-value]
+        assert normalized is not None, "a node is None only when it recorded an error"
+        return normalized
 
     def _node(self, node: Any, path: str, depth: int, errors: list[str], leaves: list[int]) -> dict[str, Any] | None:
         if depth > MAX_DEPTH:
@@ -170,7 +171,7 @@ class RuleValidator:
         elif rule_op.bounds:
             if "value" in node:
                 errors.append(f"{path}：条件“{op}”使用 min/max，不使用 value")
-            bounds = {}
+            bounds: dict[str, float] = {}
             for key in ("min", "max"):
                 if key in node:
                     value = node[key]

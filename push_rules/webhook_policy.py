@@ -112,7 +112,7 @@ class WebhookUrlPolicy:
         ips = [ipaddress.ip_address(address.split("%", 1)[0]) for address in addresses]
         if self.allowlist and not named and not all(self._in_networks(ip) for ip in ips):
             raise WebhookRefused(f"Webhook 主机“{host}”不在允许列表中（设置项 webhook_allowlist）")
-        for address, ip in zip(addresses, ips):
+        for address, ip in zip(addresses, ips, strict=True):
             if not _is_global(ip) and not self._in_networks(ip):
                 raise WebhookRefused(f"Webhook 主机“{host}”（{address}）是内网或保留地址，不允许（可在 webhook_allowlist 中放行）")
         return WebhookTarget(parsed, host, port, tuple(dict.fromkeys(addresses)))

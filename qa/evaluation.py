@@ -249,7 +249,7 @@ def _score_turn(answer: Answer, item: QaItem, same_document: Callable[[str, str]
         return False, False, False
     shown = answer.citations[:CITATIONS_SHOWN]
     right = [c for c in shown if any(same_document(c.path, gold) for gold in item.gold_paths)]
-    stated = bool(item.answer) and bool(answer.citations) and states_answer(item.answer, _shown_answer(answer))
+    stated = bool(item.answer and answer.citations and states_answer(item.answer, _shown_answer(answer)))
     article = bool(item.section) and any(in_section(c.section, c.quote, item.section) for c in right)
     return stated, bool(right), article
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -99,7 +100,7 @@ class AnswerPrompt:
         self.template = environment.get_template(template_name)
 
     def messages(self, question: str, sources: list[Source]) -> list[Message]:
-        module = self.template.module  # type: ignore[attr-defined]
+        module: Any = self.template.module  # the template's macros are its attributes, unknown to the type checker
         shown = [Source(s.number, s.passage, s.label, _prompt_safe(s.text)) for s in sources]
         return [
             {"role": "system", "content": str(module.system_message()).strip()},

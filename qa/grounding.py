@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]")
 _INSTRUCTION = re.compile(
@@ -126,7 +127,7 @@ def _units(text: str) -> list[str]:
         tokens = _CJK_OR_WORD.findall(run)
         if len(tokens) == 1:
             units.append(tokens[0])
-        units.extend(a + b for a, b in zip(tokens, tokens[1:]))
+        units.extend(a + b for a, b in pairwise(tokens))
     return units
 
 

@@ -92,7 +92,7 @@ class QueryNormalizer:
             return simplified
         words = self._segmenter.lcut(simplified, HMM=False)
         rewritten = []
-        for index, word in enumerate(words):
+        for word in words:
             rule = self.synonyms.get(word)
             # Leave the alias alone when the canonical term is already there ("社保（社会保险）" stays as it is).
             if rule is None or rule.canonical in simplified:

@@ -12,6 +12,7 @@ import zipfile
 import zlib
 from collections import Counter
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 import docx
@@ -102,7 +103,7 @@ def _read(path: Path) -> ExtractedText:
 
 def _bigrams(text: str) -> Counter[str]:
     chars = _CJK.findall(text)
-    return Counter(a + b for a, b in zip(chars, chars[1:]))
+    return Counter(a + b for a, b in pairwise(chars))
 
 
 def _recall(output: str, reference: str) -> float:
@@ -297,8 +298,8 @@ def test_docx_tables_and_title_style_in_document_order(tmp_path: Path) -> None:
     document.add_paragraph("2026年天河区幼儿园招生工作方案", style="Title")
     document.add_paragraph(source[1])
     table = document.add_table(rows=2, cols=3)
-    for row, cells in zip(table.rows, [("序号", "招生对象", "报名时间"), ("1", "适龄儿童", "2026年5月")]):
-        for cell, value in zip(row.cells, cells):
+    for row, cells in zip(table.rows, [("序号", "招生对象", "报名时间"), ("1", "适龄儿童", "2026年5月")], strict=True):
+        for cell, value in zip(row.cells, cells, strict=True):
             cell.text = value
     document.add_paragraph(source[2])
     path = tmp_path / "方案.docx"

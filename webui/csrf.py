@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -41,6 +41,7 @@ class CsrfMiddleware:
             has_session = f"{COOKIE_NAME}=" in headers.get("cookie", "")
             uses_token = headers.get("authorization", "").lower().startswith("bearer ")
             if has_session and not uses_token and is_cross_site(headers):
+                response: Response
                 if scope["path"].startswith("/api/"):
                     response = JSONResponse({"detail": CROSS_SITE_REFUSED}, status_code=403)
                 else:

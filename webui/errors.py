@@ -84,7 +84,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return render(request, "denied.html", {"message": error.message}, status_code=error.status_code)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: HTTPException) -> Response:
         # FastAPI answers a body it cannot decode (bytes that are not UTF-8, a broken multipart form) with a 400
         # in English; say it in Chinese like every other rejection. Other statuses keep FastAPI's own answer.
         if error.status_code == 400:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -154,7 +155,7 @@ def _pieces(text: str, anchors: list[int], span: tuple[int, int] | None) -> list
     anchor_set = set(anchors)
     pieces: list[Piece] = []
     first = True
-    for start, end in zip(cuts, cuts[1:]):
+    for start, end in pairwise(cuts):
         if start in anchor_set:
             pieces.append(Piece(anchor=f"at-{start}"))
         marked = span is not None and span[0] <= start and end <= span[1]

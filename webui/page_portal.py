@@ -49,7 +49,7 @@ def region_options() -> list[tuple[str, str]]:
 @lru_cache(maxsize=1)
 def industry_options() -> list[tuple[str, str]]:
     table = IndustryTable.default()
-    options = []
+    options: list[tuple[str, str]] = []
     for code in table.divisions():
         section = code[0]
         if not options or options[-1][0][0] != section:

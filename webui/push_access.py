@@ -13,7 +13,7 @@ The push router stays free of web concerns; the app includes it with ``dependenc
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -87,7 +87,7 @@ async def authorize_push(request: Request, identity: Annotated[Identity, Depends
         raise AccessDenied(STAFF_ONLY)
 
 
-def _items(subscriptions: object) -> list[dict]:
+def _items(subscriptions: object) -> list[dict[str, Any]]:
     if isinstance(subscriptions, dict):
         return list(subscriptions.get("subscriptions", []))
     return list(subscriptions) if isinstance(subscriptions, list) else []

@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -97,3 +97,4 @@ class AskRateLimitMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+            response: Response

@@ -8,7 +8,6 @@ may succeed later.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -125,16 +124,16 @@ class BulkSender:
                         failed.setdefault(action.doc_id, BulkFailure(reason, FailureKind.OTHER))
                     return failed
                 retry: list[BulkAction] = []
-                for action, item in zip(pending, response["items"]):
+                for action, item in zip(pending, response["items"], strict=True):
                     outcome = next(iter(item.values()))
-                    error = outcome.get("error")
-                    if not error:
+                    item_error = outcome.get("error")
+                    if not item_error:
                         continue
                     status = int(outcome.get("status", 0))
                     if status in _RETRYABLE_STATUS and attempt < self.max_retries:
                         retry.append(action)
                     else:
-                        failed.setdefault(action.doc_id, self._item_failure(status, error))
+                        failed.setdefault(action.doc_id, self._item_failure(status, item_error))
                 pending = [a for a in retry if a.doc_id not in failed]
                 if pending:
                     attempt += 1
@@ -158,8 +157,10 @@ class BulkSender:
         time.sleep(min(self.max_backoff_s, self.retry_backoff_s * 2 ** (attempt - 1)))
 
 
-def _operations(actions: list[BulkAction]) -> Iterator[dict[str, Any]]:
+def _operations(actions: list[BulkAction]) -> list[dict[str, Any]]:
+    operations = []
     for action in actions:
-        yield action.meta
+        operations.append(action.meta)
         if action.source is not None:
-            yield action.source
+            operations.append(action.source)
+    return operations

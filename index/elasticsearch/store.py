@@ -112,7 +112,7 @@ class ElasticsearchPolicyStore:
                         f"再启动 PolicyKB；或用 `policykb es check` 查看。"
                     )
             if any(present):
-                missing = [a for a, p in zip((layout.documents_alias, layout.chunks_alias), present) if not p]
+                missing = [a for a, p in zip((layout.documents_alias, layout.chunks_alias), present, strict=True) if not p]
                 raise IndexMissingError(index_missing_message("、".join(missing)))
             create_versioned_indices(self.client, layout, 1)
             self.client.indices.update_aliases(actions=[
@@ -291,7 +291,7 @@ class ElasticsearchPolicyStore:
                 response = self.client.search(
                     index=self.layout.chunks_alias, query=query, size=1000, sort=[{"ordinal": "asc"}],
                     source_excludes=FILTER_ONLY_CHUNK_FIELDS,
-                    track_total_hits=False, **({"search_after": search_after} if search_after else {}),
+                    track_total_hits=False, search_after=search_after,
                 )
                 hits = response["hits"]["hits"]
                 chunks.extend(chunk_from_source(hit["_source"]) for hit in hits)

@@ -78,7 +78,8 @@ def _date_under_title(doc: Document, title: Found | None) -> Found | None:
     pos = title.span.end
     if doc.flat:  # 关于…的若干意见 （2020年2月10日）
         m = re.compile(r"[ \t\u3000]*[（(](" + DATE_RE.pattern + r")[)）]").match(text, pos)
-        day = parse_date(DATE_RE.match(m.group(1))) if m else None  # type: ignore[arg-type]
+        d = DATE_RE.match(m.group(1)) if m else None
+        day = parse_date(d) if d else None
         return Found(day, Span(m.start(1), m.end(1))) if m and day else None
     for _ in range(3):
         nl = text.find("\n", pos)

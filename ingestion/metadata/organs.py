@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from ingestion.metadata.patterns import CJK, CN_SMALL, SENTENCE_PUNCT_RE, STRIP, WS
 
@@ -30,7 +31,7 @@ def join_pieces(raw: str) -> str:
     if not pieces:
         return ""
     out = pieces[0]
-    for prev, piece in zip(pieces, pieces[1:]):
+    for prev, piece in pairwise(pieces):
         organs = is_organ(prev) and re.match(rf"[{CJK}]{{2,}}?{ORGAN_END}", piece) and not piece.startswith(("关于", "印发", "转发"))
         out += (" " if organs else "") + piece
     return out

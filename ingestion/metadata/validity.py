@@ -86,7 +86,8 @@ def register_dates(doc: Document) -> dict[str, Found]:
 def issued_on(doc: Document) -> Found | None:
     """The 印发 date printed at the end of a notice (``2021年12月6日印发``)."""
     for m in _ISSUED_ON_RE.finditer(doc.text):
-        day = parse_date(DATE_RE.match(m.group("d")))  # type: ignore[arg-type]
+        d = DATE_RE.match(m.group("d"))
+        day = parse_date(d) if d else None
         if day is not None:
             return Found(day, Span(m.start("d"), m.end("d")))
     return None

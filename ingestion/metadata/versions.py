@@ -57,7 +57,7 @@ def link_versions(documents: Sequence[VersionedDocument]) -> list[VersionedDocum
             groups[key].append(document)
     changed = []
     for group in groups.values():
-        newest_day = max(_version_date(d.metadata) for d in group)  # type: ignore[type-var]
+        newest_day = max(day for d in group if (day := _version_date(d.metadata)) is not None)
         newest = min((d for d in group if _version_date(d.metadata) == newest_day), key=lambda d: d.key)
         for document in group:
             meta = document.metadata

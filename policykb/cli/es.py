@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from policykb.assembly import elasticsearch_config
 from policykb.cli.common import DataDirOption, JsonOption, fail, out, settings_for
 
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+    from index.elasticsearch.mapping import IndexLayout
+
 es_app = typer.Typer(help="Elasticsearch 后端：连接与映射检查", no_args_is_help=True)
 
 
-def _elasticsearch_admin(data_dir: Path | None):  # type: ignore[no-untyped-def]
+def _elasticsearch_admin(data_dir: Path | None) -> tuple[Elasticsearch, IndexLayout, str]:
     """Client, index layout and URL of the configured cluster (nothing is created)."""
     from index.elasticsearch.errors import ElasticsearchStoreError
 

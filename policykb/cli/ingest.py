@@ -17,6 +17,7 @@ from policykb.cli.common import DataDirOption, JsonOption, err, fail, settings_f
 
 if TYPE_CHECKING:
     from ingestion.catalog import Catalog
+    from ingestion.service import IngestOutcome
 
 INGEST_HELP = f"把政策文件（{supported_formats_text()}）加入知识库。有文件失败时退出码为 1，其余文件照常入库。"
 
@@ -73,13 +74,13 @@ def ingest(
         IngestStatus.DUPLICATE: "[yellow]重复[/yellow]",
         IngestStatus.REJECTED: "[red]失败[/red]",
     }
-    outcomes = []
+    outcomes: list[IngestOutcome] = []
     with Progress(
         TextColumn("入库"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, disable=as_json
     ) as progress:
         task = progress.add_task("ingest", total=len(files))
 
-        def report(outcome) -> None:  # type: ignore[no-untyped-def]
+        def report(outcome: IngestOutcome) -> None:
             outcomes.append(outcome)
             progress.advance(task)
             if not as_json:

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,7 +19,7 @@ FILTER_KEYS = ("region", "issuer", "status", "tag", "date_from", "date_to")
 
 def parse_filters(pairs: list[str]) -> SearchFilters:
     """The filters ``--filter key=value`` options name; :raises ValueError: with a Chinese message for a bad one."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         key = key.strip()
@@ -34,7 +34,7 @@ def parse_filters(pairs: list[str]) -> SearchFilters:
                 raise ValueError(f"日期“{value}”格式应为 YYYY-MM-DD") from None
         else:
             values[key] = value.strip()
-    return SearchFilters(**values)  # type: ignore[arg-type]
+    return SearchFilters(**values)
 
 
 def search(

@@ -85,7 +85,7 @@ class WebhookSender:
             return DeliveryResult(False, None, refused.reason, permanent=True)
         body = json.dumps(message.as_json(), ensure_ascii=False).encode("utf-8")
         timestamp = str(int(time.time()))
-        headers = {
+        headers: dict[bytes | str, bytes | str] = {
             "Content-Type": "application/json; charset=utf-8",
             DELIVERY_HEADER: message.delivery_id,
             TIMESTAMP_HEADER: timestamp,

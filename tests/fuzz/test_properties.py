@@ -230,7 +230,7 @@ def test_evaluation_explains_every_condition_in_order(raw: dict[str, Any], profi
     evaluation = evaluate_profile(rule, profile, TODAY)
     leaves = iter_leaves(rule)
     assert len(evaluation.conditions) == len(leaves) == len(evaluation.states)
-    for leaf, negated, shown, raw_state in zip(leaves, leaf_negations(rule), evaluation.conditions, evaluation.states):
+    for leaf, negated, shown, raw_state in zip(leaves, leaf_negations(rule), evaluation.conditions, evaluation.states, strict=True):
         assert shown.condition == ("不满足：" if negated else "") + describe_condition(leaf)
         flipped = {"Y": "N", "N": "Y"}.get(raw_state, raw_state) if negated else raw_state
         assert shown.state.value == flipped
@@ -318,7 +318,7 @@ def test_the_vectorised_matcher_agrees_with_evaluating_each_profile(raw: dict[st
         profile.id = i
     rule = _rule(raw)
     matches = match_columns(rule, ProfileColumns.from_rows(people), TODAY)
-    kept = {int(i): (bool(ok), states) for i, ok, states in zip(matches.enterprise_ids, matches.eligible, matches.condition_states)}
+    kept = {int(i): (bool(ok), states) for i, ok, states in zip(matches.enterprise_ids, matches.eligible, matches.condition_states, strict=True)}
     for profile in people:
         evaluation = evaluate_profile(rule, profile, TODAY)
         if evaluation.outcome is Outcome.INELIGIBLE:

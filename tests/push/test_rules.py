@@ -135,7 +135,7 @@ def test_vectorised_matcher_agrees_with_per_profile_evaluation() -> None:
     for raw in rules:
         rule = RuleValidator().validate(raw)
         matches = match_columns(rule, columns, today)
-        kept = {int(i): (bool(ok), s) for i, ok, s in zip(matches.enterprise_ids, matches.eligible, matches.condition_states)}
+        kept = {int(i): (bool(ok), s) for i, ok, s in zip(matches.enterprise_ids, matches.eligible, matches.condition_states, strict=True)}
         for profile in profiles:
             evaluation = evaluate_profile(rule, profile, today)
             if evaluation.outcome is Outcome.INELIGIBLE:

@@ -1,7 +1,7 @@
 """initial push schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 17:21:14.581762
 """
 
