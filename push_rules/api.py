@@ -22,7 +22,7 @@ from push_rules.errors import ValidationFailed
 from push_rules.profile import EnterpriseInput
 from push_rules.rules_schema import RULE_JSON_SCHEMA, parse_rule_text
 from push_rules.service import PushService
-from push_rules.validation import parse_model
+from push_rules.validation import json_object, parse_model
 
 # Ids are 32-bit INTEGER columns (PostgreSQL): a larger number names nothing, and SQLite cannot even compare it
 # (OverflowError, a 500), so it is rejected as invalid input.
@@ -93,7 +93,7 @@ def build_push_router(service: PushService, on_enterprise_deleted: Callable[[int
 
     @router.post("/api/enterprises", status_code=201, responses=_errors(400, 422), openapi_extra=_json_body(EnterpriseInput))
     async def create_enterprise(payload: Any = Body(...)) -> Any:
-        return await run_in_threadpool(service.create_enterprise, payload if isinstance(payload, dict) else [])
+        return await run_in_threadpool(service.create_enterprise, json_object(payload))
 
     @router.get("/api/enterprises/{enterprise_id}", responses=_errors(404, 422))
     async def get_enterprise(enterprise_id: PathId) -> Any:
@@ -101,11 +101,11 @@ def build_push_router(service: PushService, on_enterprise_deleted: Callable[[int
 
     @router.put("/api/enterprises/{enterprise_id}", responses=_errors(400, 404, 422), openapi_extra=_json_body(EnterpriseInput))
     async def replace_enterprise(enterprise_id: PathId, payload: Any = Body(...)) -> Any:
-        return await run_in_threadpool(service.update_enterprise, enterprise_id, payload if isinstance(payload, dict) else [])
+        return await run_in_threadpool(service.update_enterprise, enterprise_id, json_object(payload))
 
     @router.patch("/api/enterprises/{enterprise_id}", responses=_errors(400, 404, 422))
     async def patch_enterprise(enterprise_id: PathId, payload: Any = Body(...)) -> Any:
-        return await run_in_threadpool(service.update_enterprise, enterprise_id, payload if isinstance(payload, dict) else [], partial=True)
+        return await run_in_threadpool(service.update_enterprise, enterprise_id, json_object(payload), partial=True)
 
     @router.delete("/api/enterprises/{enterprise_id}", status_code=204, responses=_errors(404, 422))
     async def delete_enterprise(enterprise_id: PathId) -> Response:

@@ -77,10 +77,16 @@ def describe_errors(error: ValidationError) -> list[Problem]:
     return messages
 
 
-def parse_model(model: type[M], data: Any, context: dict[str, Any] | None = None) -> M:
-    """``model.model_validate(data, context=context)``; raises :class:`ValidationFailed` with Chinese messages."""
+def json_object(data: Any) -> dict[str, Any]:
+    """``data`` when it is a JSON object; :raises ValidationFailed: when it is an array, a string, a number…"""
     if not isinstance(data, dict):
         raise ValidationFailed("请求体应为 JSON 对象")
+    return data
+
+
+def parse_model(model: type[M], data: Any, context: dict[str, Any] | None = None) -> M:
+    """``model.model_validate(data, context=context)``; raises :class:`ValidationFailed` with Chinese messages."""
+    data = json_object(data)
     try:
         return model.model_validate(data, context=context)
     except ValidationError as error:

@@ -86,7 +86,7 @@ async def upload_documents(
                     _outcome_json(IngestOutcome(later.filename or "未命名文件", IngestStatus.REJECTED, reason=f"未处理：{error}"))
                     for later in files[position + 1 :]
                 )
-                return JSONResponse({"detail": str(error), "results": results}, status_code=error.status)
+                return JSONResponse({"detail": str(error), "results": results}, status_code=error.status_code)
         results.append(_outcome_json(outcome))
     status = 200 if any(r["ok"] for r in results) else 422
     return JSONResponse({"results": results}, status_code=status)

@@ -168,3 +168,16 @@ def test_policy_audience_for_staff(client: TestClient) -> None:
     assert lines[0] == "结果,企业编号,企业名称,统一社会信用代码,注册地,不满足的条件,待完善的信息"
     assert [line.split(",")[0] for line in lines[1:]] == ["符合条件", "可能符合，需完善信息", "不符合条件"]
     assert client.get("/api/policies/sme-2020/matches", params={"as_of": "2000-01-01"}).status_code == 404  # no rule then
+
+
+@pytest.mark.parametrize("body", ["17", "[]", '[["name", "改名"]]', '"企业"'])
+def test_a_profile_write_whose_body_is_not_an_object_is_refused_and_changes_nothing(client: TestClient, body: str) -> None:
+    enterprise_id = client.post("/api/enterprises", json=enterprise_payload()).json()["id"]
+    before = client.get(f"/api/enterprises/{enterprise_id}").json()
+    headers = {"Content-Type": "application/json"}
+    for method, path in [("POST", "/api/enterprises"), ("PUT", f"/api/enterprises/{enterprise_id}"), ("PATCH", f"/api/enterprises/{enterprise_id}")]:
+        response = client.request(method, path, content=body, headers=headers)
+        assert response.status_code == 422, (method, response.text)
+        assert response.json()["detail"] == "请求体应为 JSON 对象"
+    assert client.get(f"/api/enterprises/{enterprise_id}").json() == before
+    assert len(client.get("/api/enterprises").json()) == 1
