@@ -169,3 +169,14 @@ def test_a_catalog_whose_paths_name_none_of_the_files_is_refused_and_unused_rows
     assert result.returncode == 0, result.stderr
     assert "1 行对应的文件不在本次入库范围内" in result.stderr and "第 2 行" in result.stderr
     assert "关于加快发展保障性租赁住房的实施意见" in result.stderr
+
+
+def test_push_commands_take_data_dir_like_every_other_command(tmp_path) -> None:
+    env = cli_env(tmp_path / "default", MODEL_DIR)
+    chosen = tmp_path / "chosen"
+    delivered = run_cli(["push", "deliver", "--data-dir", str(chosen)], env)
+    assert delivered.returncode == 0, delivered.stderr
+    assert "本轮投递成功 0 条" in delivered.stdout
+    assert (chosen / "push.sqlite3").is_file() and not (tmp_path / "default").exists()
+    missing = run_cli(["push", "match", "--policy", "no-such-policy", "--data-dir", str(chosen)], env)
+    assert missing.returncode == 1 and "错误" in missing.stderr

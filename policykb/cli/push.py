@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 
 import typer
 
 from policykb.assembly import PolicyKB
 from policykb.cli.common import DataDirOption, out, settings_for
-from policykb.settings import load_settings
 from push_rules.errors import PushError
 from push_rules.service import PushService
 from push_rules.worker import run_worker
@@ -17,15 +17,15 @@ from push_rules.worker import run_worker
 push_app = typer.Typer(help="政策精准推送：匹配与投递。", no_args_is_help=True)
 
 
-def _service() -> PushService:
+def _service(data_dir: Path | None) -> PushService:
     # A PushService owns its engine and is closed by the push commands; the store it reads stays open with it.
-    return PolicyKB(load_settings()).push
+    return PolicyKB(settings_for(data_dir)).push
 
 
 @push_app.command("match")
-def match_command(policy: str = typer.Option(..., "--policy", help="政策文件 ID（doc_id）")) -> None:
+def match_command(policy: str = typer.Option(..., "--policy", help="政策文件 ID（doc_id）"), data_dir: DataDirOption = None) -> None:
     """重新计算一条政策与全部企业的匹配结果；已发布的政策会为新符合的企业生成推送。"""
-    service = _service()
+    service = _service(data_dir)
     try:
         summary = service.match_policy(policy)
     except PushError as error:
@@ -40,9 +40,9 @@ def match_command(policy: str = typer.Option(..., "--policy", help="政策文件
 
 
 @push_app.command("publish")
-def publish_command(policy: str = typer.Option(..., "--policy", help="政策文件 ID（doc_id）")) -> None:
+def publish_command(policy: str = typer.Option(..., "--policy", help="政策文件 ID（doc_id）"), data_dir: DataDirOption = None) -> None:
     """发布政策当前版本：匹配并生成推送（站内信、Webhook、邮件进入发件箱）。"""
-    service = _service()
+    service = _service(data_dir)
     try:
         summary = service.publish(policy)
     except PushError as error:
@@ -56,9 +56,10 @@ def publish_command(policy: str = typer.Option(..., "--policy", help="政策文�
 @push_app.command("deliver")
 def deliver_command(
     loop: bool = typer.Option(False, "--loop", help="持续运行（同 policykb worker），否则投递一轮后退出"),
+    data_dir: DataDirOption = None,
 ) -> None:
     """投递发件箱中到期的 Webhook 与邮件。"""
-    service = _service()
+    service = _service(data_dir)
     try:
         if loop:
             run_worker(service, threading.Event())

@@ -25,10 +25,8 @@ from push_rules.credit_code import make_credit_code
 from push_rules.delivery.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from push_rules.service import PushService
 from push_rules.settings import PushSettings
+from tests.conftest import LIBRARY
 
-LIBRARY = Path(os.environ.get("POLICYKB_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus" / "library"))
-if not LIBRARY.exists():
-    LIBRARY = Path("/work/shared/corpus/library")
 WEBHOOK_SECRET = "test-secret-0123456789abcdef"
 
 
