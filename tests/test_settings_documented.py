@@ -1,4 +1,4 @@
-"""Every setting is documented in the README with its environment variable and default."""
+"""Every setting is documented in docs/configuration.md with its environment variable and default."""
 
 from pathlib import Path
 
@@ -6,12 +6,12 @@ from pydantic import BaseModel
 
 from policykb.settings import Settings
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+CONFIGURATION_DOC = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
 
 
 def _settings_table_rows() -> dict[str, str]:
     rows = {}
-    for line in README.splitlines():
+    for line in CONFIGURATION_DOC.splitlines():
         if line.startswith("| `POLICYKB_"):
             cells = [cell.strip() for cell in line.strip("|").split("|")]
             rows[cells[0].strip("`")] = cells[1]
@@ -29,7 +29,7 @@ def _documented_fields():
             yield f"POLICYKB_{name.upper()}", field
 
 
-def test_every_setting_has_a_readme_row_with_its_default() -> None:
+def test_every_setting_has_a_documented_row_with_its_default() -> None:
     rows = _settings_table_rows()
     missing = []
     for variable, field in _documented_fields():
@@ -40,10 +40,10 @@ def test_every_setting_has_a_readme_row_with_its_default() -> None:
         default = default.value if hasattr(default, "value") else default
         default = "" if default == [] else default
         shown = "" if default is None else str(default)
-        assert rows[variable].strip("`") == shown, f"{variable}: README says {rows[variable]!r}, code says {shown!r}"
-    assert not missing, f"settings missing from README: {missing}"
+        assert rows[variable].strip("`") == shown, f"{variable}: docs/configuration.md says {rows[variable]!r}, code says {shown!r}"
+    assert not missing, f"settings missing from docs/configuration.md: {missing}"
 
 
-def test_readme_lists_no_setting_that_does_not_exist() -> None:
+def test_docs_list_no_setting_that_does_not_exist() -> None:
     known = {variable for variable, _ in _documented_fields()}
     assert set(_settings_table_rows()) <= known
