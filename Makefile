@@ -1,4 +1,4 @@
-# PolicyKB — the two commands: `make run` (set up + serve with the sample policies) and `make test`.
+# PolicyKB — the two commands: `make run` (set up + serve with the sample policies) and `make test` (`make lint` checks the code).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,7 +20,7 @@ export TRANSFORMERS_OFFLINE := 1
 export OPENBLAS_NUM_THREADS := 1
 export HAYSTACK_TELEMETRY_ENABLED := False
 
-.PHONY: install run test test-slow bench clean
+.PHONY: install run test test-slow lint bench clean
 
 # pip is the last thing venv creates: a venv cut short (no pip yet) is made again, not taken as done.
 $(BIN)/pip:
@@ -53,6 +53,11 @@ test: install
 
 test-slow: install
 	$(BIN)/pytest -q -m slow
+
+# ruff and mypy as configured in pyproject.toml; CI runs this before the tests.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/search_latency.py
