@@ -81,11 +81,15 @@ class PassageRanker:
         self.gazetteer = gazetteer or Gazetteer.load()
 
     @component.output_types(passages=list[Passage])
-    def run(self, query: str, documents: list[Document], preferred_doc_ids: list[str] | None = None) -> dict[str, Any]:
+    def run(
+        self, query: str, documents: list[Document], preferred_doc_ids: list[str] | None = None, question: str | None = None
+    ) -> dict[str, Any]:
+        """:param question: the question as asked, when ``query`` is a follow-up rewritten with the previous topic:
+            its intent is the one the article must fit (「要交什么材料？」 after a question on deadlines)."""
         terms = self.term_weights.key_terms(query)
         preferred = set(preferred_doc_ids or ())
         names_a_place = bool(self.gazetteer.places_in(query))  # most questions do not: skip the per-passage check
-        intent = question_intent(query)
+        intent = question_intent(question or query)
         passages = []
         for rank, document in enumerate(documents):
             meta = document.meta

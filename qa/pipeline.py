@@ -143,6 +143,7 @@ class PolicyAnswerer:
         self.pipeline.add_component("citation_check", CitationGuard(CitationChecker()))
         self.pipeline.connect("normalizer.query", "rewriter.query")
         self.pipeline.connect("normalizer.query", "composer.question")
+        self.pipeline.connect("normalizer.query", "ranker.question")
         self.pipeline.connect("rewriter.query", "retriever.query")
         self.pipeline.connect("rewriter.query", "ranker.query")
         self.pipeline.connect("rewriter.preferred_doc_ids", "retriever.preferred_doc_ids")

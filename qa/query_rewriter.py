@@ -26,6 +26,9 @@ _ASPECT_WORDS = frozenset(
     "对象 范围 要求 办理 怎么办 规定 内容 具体 呢 政策 文件 办法 适用 哪里 补贴 补助 奖励 有效期 期 办 报 申报 提交 需要 准备 "
     "什么 哪些 如何 怎么 怎样 能否 是否 可以 多久 几 谁 条 第".split()
 )
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+_SHORT_QUESTION_CHARS = 10
+_TOPIC_WEIGHT = 0.7
 _MAX_PRIOR_CHARS = 120  # a long conversation's chain of follow-ups is cut to its latest part
 
 
@@ -50,10 +53,19 @@ class FollowUpRewriter:
         if _POINTS_BACK.search(query.strip()):
             return True
         tokens = [t for t in self.term_weights.tokenizer.tokenize(query) if t not in self.term_weights.question_words]
-        return not [t for t in tokens if t not in _ASPECT_WORDS]
+        topical = [t for t in tokens if t not in _ASPECT_WORDS]
+        if not topical:
+            return True
+        # In a chat, a short question ("最长能租多久？", "政府补多少钱？") goes on with the topic unless it names a
+        # specific one of its own: a rare word of two characters or more (断缴, 居住证).
+        if len(_CHINESE.findall(query)) <= _SHORT_QUESTION_CHARS:
+            weights = self.term_weights.key_terms(self.term_weights.normalize(query)).weights
+            return not any(len(term) >= 2 and weight >= _TOPIC_WEIGHT for term, weight in weights.items() if term in topical)
+        return False
 
     def rewrite(self, query: str, history: list[Turn]) -> RewrittenQuery:
-        previous = next((turn for turn in reversed(history) if not turn.refused), None)
+        # A turn refused for want of the asked figure still found its policy: its citation carries the topic.
+        previous = next((turn for turn in reversed(history) if not turn.refused or turn.doc_ids), None)
         if previous is None or not self.is_follow_up(query):
             return RewrittenQuery(query, (), False)
         topic = previous.titles[0] if previous.titles else ""

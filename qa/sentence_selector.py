@@ -41,7 +41,7 @@ class AskedFor(str, Enum):
 
 _QUESTION_CUES: dict[AskedFor, re.Pattern[str]] = {
     AskedFor.AMOUNT: re.compile(r"多少|金额|额度|标准|补贴|补助|奖励|资助|上限|最高|比例|费用|几成|多大|多高|利率|贴息"),
-    AskedFor.DEADLINE: re.compile(r"何时|什么时候|哪天|几号|期限|截止|时限|多久|多长时间|日期|时间|几天|几个月|有效期|延长"),
+    AskedFor.DEADLINE: re.compile(r"何时|什么时候|哪天|几号|期限|截止|时限|多久|多长时间|日期|时间|几天|几个月|几年|多少年|有效期|延长"),
     AskedFor.MATERIALS: re.compile(r"材料|资料|提交|提供哪些|准备|带什么|证件|证明"),
     AskedFor.DEPARTMENT: re.compile(r"哪个部门|哪些部门|什么部门|哪里|向谁|找谁|谁负责|负责|受理|主管|牵头|部门|机构|单位"),
     AskedFor.CONTACT: re.compile(r"电话|联系|咨询|热线|邮箱|地址|网址|网站"),

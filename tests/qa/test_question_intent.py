@@ -82,3 +82,12 @@ def test_an_overview_question_gets_the_purpose_and_every_chapter_each_cited(qa_k
     assert len(reply.citations) == len(chapters) + 1
     for citation in reply.citations:
         assert text[citation.char_start : citation.char_end] == citation.quote
+
+
+def test_a_short_follow_up_keeps_the_policy_of_the_previous_turn(answerer) -> None:
+    first = answerer.ask("广州创业担保贷款个人最多能贷多少？")
+    assert not first.refused and "30万元" in first.answer
+    follow_up = answerer.ask("能贷几年？", conversation_id=first.conversation_id)
+    assert not follow_up.refused
+    assert follow_up.citations[0].doc_id == first.citations[0].doc_id
+    assert "3年" in follow_up.answer
