@@ -4,7 +4,9 @@ The web page (:mod:`webui.page_admin`) and the JSON API (:mod:`webui.api_users`)
 :class:`UserAdministration`, so the rules hold whichever way an admin comes in:
 
 - the enterprise an enterprise user is linked to must exist;
-- passwords follow :class:`accounts.users.AccountStore` (at least ``MIN_PASSWORD_CHARS`` characters);
+- passwords follow :mod:`accounts.passwords` (staff and admins: at least 12 characters, not common, not the name);
+- a password reset, a role change and disabling end the user's sessions; a password reset also revokes its API
+  tokens, so whoever held the old password keeps nothing;
 - an admin cannot disable or demote themselves, and nobody can disable or demote the last active admin. The check
   and the change are one SQL statement, so two admins disabling each other at the same moment cannot both succeed.
 
@@ -22,8 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from accounts.passwords import password_problem
 from accounts.tokens import TokenStore
-from accounts.users import MIN_PASSWORD_CHARS, AccountError, AccountStore, Role, User
+from accounts.users import AccountError, AccountStore, Role, User
 from policy.errors import PolicyKBError
 
 MAX_USERNAME_CHARS = 64
@@ -79,15 +82,15 @@ def _check_username(username: str) -> str:
     return name
 
 
-def _check_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise UserAdminError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符", "password")
+def _check_password(password: str, username: str, role: Role) -> str:
     if len(password) > MAX_PASSWORD_CHARS:
         raise UserAdminError(f"密码不能超过 {MAX_PASSWORD_CHARS} 个字符", "password")
     try:
         password.encode("utf-8")
     except UnicodeEncodeError:
         raise UserAdminError("密码包含无法识别的字符", "password") from None
+    if problem := password_problem(password, username, privileged=role.privileged):
+        raise UserAdminError(problem, "password")
     return password
 
 
@@ -143,8 +146,8 @@ class UserAdministration:
     def create(self, username: str, password: str, role: str, enterprise_id: int | None = None) -> User:
         """Create an account; :raises UserAdminError: (422) for invalid input, :raises UserConflict: for a taken name."""
         name = _check_username(username)
-        _check_password(password)
         parsed = _check_role(role)
+        _check_password(password, name, parsed)
         self._check_enterprise(parsed, enterprise_id)
         try:
             return self._accounts.create_user(name, password, parsed, enterprise_id)
@@ -166,6 +169,7 @@ class UserAdministration:
         ).rowcount
         if not changed:
             raise UserConflict("不能停用最后一个有效的管理员账号，请先创建或启用另一个管理员")
+        self._accounts.end_sessions(user.id)
         return self._user(username)
 
     def set_role(self, actor: str, username: str, role: str, enterprise_id: int | None = None) -> User:
@@ -184,13 +188,17 @@ class UserAdministration:
         ).rowcount
         if not changed:
             raise UserConflict("不能降低最后一个有效的管理员的角色，请先创建或启用另一个管理员", "role")
-        return self._user(username)
+        after = self._user(username)
+        if (after.role, after.enterprise_id) != (user.role, user.enterprise_id):
+            self._accounts.end_sessions(user.id)
+        return after
 
     def set_password(self, username: str, password: str) -> User:
-        """Give ``username`` a new password; the old one stops working at once."""
+        """Give ``username`` a new password; the old one, every session and every API token stop working at once."""
         user = self._user(username)
-        _check_password(password)
+        _check_password(password, user.username, user.role)
         self._accounts.set_password(user.username, password)
+        self._tokens.revoke_all(user.id)
         return user
 
     def revoke_tokens(self, username: str) -> int:

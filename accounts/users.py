@@ -22,10 +22,9 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from accounts.passwords import password_problem
 from policy.errors import PolicyKBError
 from policy.labels import LabelledEnum
-
-MIN_PASSWORD_CHARS = 8
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -45,6 +44,14 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     created_at TEXT NOT NULL,
     revoked_at TEXT
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    ended_at TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_of_user ON sessions(user_id, ended_at);
 """
 
 
@@ -57,6 +64,11 @@ class Role(LabelledEnum, unknown="未知角色“{value}”"):
     @classmethod
     def offered(cls) -> list[Role]:
         return [role for role in cls if role is not cls.VISITOR]
+
+    @property
+    def privileged(self) -> bool:
+        """Staff and admins: they change the library and accounts, so their passwords follow the stricter rules."""
+        return self in (Role.STAFF, Role.ADMIN)
 
     @classmethod
     def from_str(cls, value: str) -> Role:
@@ -118,14 +130,15 @@ class AccountStore:
     _COLUMNS = "id, username, role, enterprise_id, created_at, disabled"
 
     def create_user(self, username: str, password: str, role: Role, enterprise_id: int | None = None) -> User:
-        """Create a user; :raises AccountError: for an empty or taken name, a short password, or a visitor role."""
+        """Create a user; :raises AccountError: for an empty or taken name, a password the policy refuses
+        (:mod:`accounts.passwords`), or a visitor role."""
         username = username.strip()
         if not username:
             raise AccountError("用户名不能为空")
-        if len(password) < MIN_PASSWORD_CHARS:
-            raise AccountError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符")
         if role is Role.VISITOR:
             raise AccountError("访客无需账号")
+        if problem := password_problem(password, username, privileged=role.privileged):
+            raise AccountError(problem)
         if enterprise_id is not None and role is not Role.ENTERPRISE:
             raise AccountError("只有企业用户可以关联企业")
         try:
@@ -188,11 +201,29 @@ class AccountStore:
         return {int(row[0]) for row in rows}
 
     def set_disabled(self, username: str, disabled: bool) -> bool:
-        cursor = self.execute("UPDATE users SET disabled = ? WHERE username = ?", (int(disabled), username.strip()))
-        return cursor.rowcount > 0
+        """Disable (ending every session of the user) or enable ``username``; False when there is no such user."""
+        user = self.get_by_username(username)
+        if user is None:
+            return False
+        self.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user.id))
+        if disabled:
+            self.end_sessions(user.id)
+        return True
 
     def set_password(self, username: str, password: str) -> bool:
-        if len(password) < MIN_PASSWORD_CHARS:
-            raise AccountError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符")
-        cursor = self.execute("UPDATE users SET password_hash = ? WHERE username = ?", (self._hasher.hash(password), username.strip()))
-        return cursor.rowcount > 0
+        """Give ``username`` a new password and end every session of the user; False when there is no such user.
+
+        :raises AccountError: the password policy refuses it.
+        """
+        user = self.get_by_username(username)
+        if user is None:
+            return False
+        if problem := password_problem(password, user.username, privileged=user.role.privileged):
+            raise AccountError(problem)
+        self.execute("UPDATE users SET password_hash = ? WHERE id = ?", (self._hasher.hash(password), user.id))
+        self.end_sessions(user.id)
+        return True
+
+    def end_sessions(self, user_id: int) -> int:
+        """End every open session of ``user_id`` (:mod:`accounts.sessions`); returns how many were open."""
+        return self.execute("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", (_now(), user_id)).rowcount

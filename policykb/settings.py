@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     default_top_k: int = Field(10, ge=1, le=100, description="Hits returned when a search names no top_k.")
     host: str = Field("127.0.0.1", description="Address `policykb serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `policykb serve` listens on.")
+    forwarded_allow_ips: str = Field("", description="Reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto` `policykb serve` believes (comma-separated IPs or CIDRs, e.g. `127.0.0.1` behind a local nginx). Empty: no such header is believed and the client address is the connection's peer, so a client cannot pick the address that rate limits and the audit log see.")
     elasticsearch_url: str | None = Field(None, description="Elasticsearch URL, used when index_backend is `elasticsearch`.")
     elasticsearch_api_key: SecretStr | None = Field(None, description="Elasticsearch API key (base64 `id:key` as Kibana shows it); used instead of user/password when set. Never logged.")
     elasticsearch_username: str | None = Field(None, description="Elasticsearch user for basic authentication (e.g. a `policykb` user with the role in docs/elasticsearch.md).")
@@ -100,11 +101,12 @@ class Settings(BaseSettings):
     qa_related_count: int = Field(3, ge=0, le=10, description="Related policies listed with an answer or a refusal.")
     conversation_max_turns: int = Field(10, ge=1, description="Turns kept per conversation for follow-up questions.")
     conversation_max_count: int = Field(10000, ge=1, description="Conversations kept; the least recently used are dropped beyond this.")
-    session_lifetime_hours: int = Field(8, ge=1, description="Hours a login stays valid; the session cookie expires then.")
+    session_lifetime_hours: int = Field(8, ge=1, description="Hours a login stays valid; the session cookie expires then. A session also ends on signing out and when the account's password or role changes or it is disabled.")
     session_cookie_secure: str = Field("auto", pattern="^(auto|always|never)$", description="Secure flag of the session cookie: `auto` (when the request came over HTTPS), `always` (behind a TLS-terminating proxy) or `never`.")
     rate_limit_ask_per_minute: int = Field(30, ge=0, description="Questions (/api/ask, /api/ask/stream, /ask) one client IP may ask per minute (burst up to this, then the steady rate); 0 turns the limit off.")
     rate_limit_feedback_per_minute: int = Field(10, ge=0, description="Ratings (POST /api/feedback) one client IP may send per minute (burst up to this, then the steady rate); 0 turns the limit off.")
     rate_limit_login_per_minute: int = Field(10, ge=0, description="Login attempts one client IP may make per minute; 0 turns the limit off.")
+    rate_limit_login_per_account_per_minute: int = Field(5, ge=0, description="Failed login attempts per user name per minute, from all addresses together (burst up to this, then the steady rate); 0 turns the limit off.")
     push: PushSettings = Field(
         default_factory=PushSettings,
         description="Targeted push: database, webhook, SMTP and worker settings (`POLICYKB_PUSH__<NAME>`).",

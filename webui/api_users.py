@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from accounts.administration import MAX_USERNAME_CHARS, UserAdminError, UserAdministration, printable
-from accounts.users import MIN_PASSWORD_CHARS
+from accounts.passwords import PASSWORD_RULES
 from push_rules.errors import NotFound as EnterpriseNotFound
 from webui.admin_access import Admin, AdminAction
 from webui.audit import note
@@ -66,13 +66,13 @@ class UserList(BaseModel):
 
 class NewUser(BaseModel):
     username: str = Field(description=f"用户名（最多 {MAX_USERNAME_CHARS} 个字符，不含空格、斜杠）")
-    password: str = Field(description=f"初始密码（至少 {MIN_PASSWORD_CHARS} 个字符）")
+    password: str = Field(description=f"初始密码（{PASSWORD_RULES}）")
     role: str = Field(description="admin（管理员）、staff（工作人员）或 enterprise（企业用户）")
     enterprise_id: int | None = Field(None, ge=1, le=MAX_ENTERPRISE_ID, description="企业用户所属企业的 ID（须已存在；可留空，由该用户登录后填写企业信息）")
 
 
 class NewPassword(BaseModel):
-    password: str = Field(description=f"新密码（至少 {MIN_PASSWORD_CHARS} 个字符）；旧密码立即失效")
+    password: str = Field(description=f"新密码（{PASSWORD_RULES}）；旧密码、该用户的登录会话和 API 令牌立即失效")
 
 
 class NewRole(BaseModel):

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
 from accounts.audit import AuditLog
-from accounts.sessions import SessionSigner
+from accounts.sessions import SessionSigner, SessionStore
 from accounts.tokens import TokenStore
 from accounts.users import AccountStore
 from policykb.assembly import PolicyKB
@@ -89,11 +89,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.kb = kb
     app.state.accounts = AccountStore.for_data_dir(settings.data_dir)
     app.state.tokens = TokenStore(app.state.accounts)
-    app.state.sessions = SessionSigner.for_data_dir(settings.data_dir)
+    signer = SessionSigner.for_data_dir(settings.data_dir)
+    app.state.sessions = SessionStore(app.state.accounts, signer, lifetime_seconds=settings.session_lifetime_hours * 3600)
     app.state.audit = AuditLog.for_data_dir(settings.data_dir)
     app.state.rate_limits = {
         "ask": TokenBucketLimiter(settings.rate_limit_ask_per_minute),
         "login": TokenBucketLimiter(settings.rate_limit_login_per_minute, TOO_MANY_LOGINS),
+        "login_account": TokenBucketLimiter(settings.rate_limit_login_per_account_per_minute, TOO_MANY_LOGINS),
         "feedback": TokenBucketLimiter(settings.rate_limit_feedback_per_minute),
     }
     install_error_handlers(app)

@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accounts.administration import ASSIGNABLE_ROLES, UserAdminError, UserAdministration
-from accounts.users import MIN_PASSWORD_CHARS
+from accounts.passwords import MIN_PASSWORD_CHARS, PASSWORD_RULES
 from push_rules.errors import NotFound as EnterpriseNotFound
 from webui.admin_access import Admin, AdminAction
 from webui.api_users import Administration
@@ -82,6 +82,7 @@ async def _users_page(
         "enterprise_names": await run_in_threadpool(_enterprise_names, request, linked),
         "roles": ROLE_CHOICES,
         "min_password_chars": MIN_PASSWORD_CHARS,
+        "password_rules": PASSWORD_RULES,
         "notice": notice,
         "error": error,
         "form": form or {"username": "", "role": "staff", "enterprise_id": ""},

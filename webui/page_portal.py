@@ -172,7 +172,7 @@ async def save_profile(request: Request, identity: Enterprise) -> Response:
         return render(request, "portal/profile.html", _profile_context(request, shown, _field_errors(messages), None), status_code=error.status_code)
     response = RedirectResponse("/portal/profile?notice=saved", status_code=303)
     if existing is None:
-        remember(request, response, Identity(identity.role, saved["id"]), replacing=identity.enterprise_id)
+        remember(request, Identity(identity.role, saved["id"]), replacing=identity.enterprise_id)
     return response
 
 

@@ -1,10 +1,12 @@
-"""Rate limiting: an in-memory token bucket per client IP, for questions (/api/ask, /ask), feedback and login.
+"""Rate limiting: an in-memory token bucket per client IP, for questions (/api/ask, /ask), feedback and login, and
+one per user name for failed logins (:mod:`webui.page_login`).
 
 Each bucket holds ``per_minute`` tokens and refills at ``per_minute / 60`` a second, so a client may burst up to
 the limit and then goes at the steady rate. Over the limit: HTTP 429 with a Chinese message and ``Retry-After``.
 State lives in this process only (one `policykb serve`); limits come from the settings
-``rate_limit_ask_per_minute``, ``rate_limit_feedback_per_minute`` and ``rate_limit_login_per_minute`` (0 turns a
-limit off).
+``rate_limit_ask_per_minute``, ``rate_limit_feedback_per_minute``, ``rate_limit_login_per_minute`` and
+``rate_limit_login_per_account_per_minute`` (0 turns a limit off). The client IP is the connection's peer: uvicorn
+takes it from ``X-Forwarded-For`` only when the peer is one of the proxies named by ``forwarded_allow_ips``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,15 @@ class TokenBucketLimiter:
                 self._buckets.popitem(last=False)
         return allowed
 
+    def refund(self, key: str) -> None:
+        """Give back the token ``key``'s last :meth:`allow` took (e.g. a login that turned out right)."""
+        if self.per_minute == 0:
+            return
+        with self._lock:
+            if key in self._buckets:
+                tokens, last = self._buckets[key]
+                self._buckets[key] = (min(float(self.per_minute), tokens + 1), last)
+
     @property
     def retry_after_seconds(self) -> int:
         return max(1, math.ceil(60 / self.per_minute)) if self.per_minute else 0
@@ -90,6 +101,7 @@ class AskRateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.applies_to(scope) and not self.limiter.allow(client_key(Request(scope))):
             headers = {"Retry-After": str(self.limiter.retry_after_seconds)}
+            response: Response
             if scope["path"].startswith("/api/"):
                 response = JSONResponse({"detail": self.limiter.message}, status_code=429, headers=headers)
             else:
@@ -97,4 +109,3 @@ class AskRateLimitMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
-            response: Response

@@ -4,9 +4,10 @@ Roles: 访客 (anonymous: Q&A and policy library), 企业用户 (its own enterpr
 rules, publish) and 管理员 (everything staff may do, plus the audit log). Accounts live in
 :mod:`accounts.users`; ``policykb users create --role admin`` makes the first one.
 
-A session is a cookie holding a value signed by :class:`accounts.sessions.SessionSigner` (the user id and the time
-it was issued); it is HttpOnly, SameSite=Lax, Secure over HTTPS (setting ``session_cookie_secure``) and expires
-after ``session_lifetime_hours``. Every request re-reads the account, so a disabled user is out at once.
+A session is a record on the server (:class:`accounts.sessions.SessionStore`) named by a signed cookie value; the
+cookie is HttpOnly, SameSite=Lax, Secure over HTTPS (setting ``session_cookie_secure``), and the session ends after
+``session_lifetime_hours``, on signing out, and when the account's password or role changes or it is disabled.
+Every request re-reads the session and the account, so a copied cookie stops working with the session.
 
 ``Authorization: Bearer pkb_…`` (an API token, :mod:`accounts.tokens`) acts as the token's user.
 """
@@ -26,7 +27,7 @@ from policy.errors import PolicyKBError
 COOKIE_NAME = "policykb_session"
 
 __all__ = [
-    "COOKIE_NAME", "AccessDenied", "Identity", "NotSignedIn", "current_identity", "remember", "require_admin",
+    "COOKIE_NAME", "AccessDenied", "Identity", "NotSignedIn", "current_identity", "end_session", "remember", "require_admin",
     "require_enterprise", "require_signed_in", "require_staff", "set_session_cookie",
 ]
 
@@ -87,10 +88,8 @@ def _lookup_identity(request: Request) -> Identity:
     value = request.cookies.get(COOKIE_NAME)
     if not value:
         return Identity()
-    max_age = state.kb.settings.session_lifetime_hours * 3600
-    user_id = state.sessions.loads(value, max_age)
-    user = state.accounts.get(user_id) if user_id is not None else None
-    return Identity.of(user) if user is not None and not user.disabled else Identity()
+    user = state.sessions.user_for(value)
+    return Identity.of(user) if user is not None else Identity()
 
 
 def current_identity(request: Request) -> Identity:
@@ -137,9 +136,10 @@ def _cookie_secure(request: Request) -> bool:
 
 
 def set_session_cookie(request: Request, response: Response, user_id: int) -> None:
+    """Open a session for ``user_id`` (signing in) and give the browser its cookie."""
     response.set_cookie(
         COOKIE_NAME,
-        request.app.state.sessions.dumps(user_id),
+        request.app.state.sessions.start(user_id),
         max_age=request.app.state.kb.settings.session_lifetime_hours * 3600,
         httponly=True,
         samesite="lax",
@@ -148,8 +148,16 @@ def set_session_cookie(request: Request, response: Response, user_id: int) -> No
     )
 
 
-def remember(request: Request, response: Response, identity: Identity, replacing: int | None = None) -> None:
-    """Keep the signed-in user signed in; an enterprise user who just created its profile is linked to it.
+def end_session(request: Request, response: Response) -> None:
+    """Sign out: end the session the request's cookie names (a copy of the cookie is then worthless) and drop it."""
+    value = request.cookies.get(COOKIE_NAME)
+    if value:
+        request.app.state.sessions.end(value)
+    response.delete_cookie(COOKIE_NAME, path="/")
+
+
+def remember(request: Request, identity: Identity, replacing: int | None = None) -> None:
+    """Link an enterprise user who just created its profile to it (the session itself stays as it is).
 
     The portal passes ``Identity(role, new_enterprise_id)``: the account is taken from the request, never from
     ``identity``, so a caller cannot sign in as someone else through this function. ``replacing``: the enterprise
@@ -160,4 +168,3 @@ def remember(request: Request, response: Response, identity: Identity, replacing
         return
     if current.is_enterprise and identity.enterprise_id is not None and current.enterprise_id in (None, replacing):
         request.app.state.accounts.link_enterprise(current.user_id, identity.enterprise_id, replacing)
-    set_session_cookie(request, response, current.user_id)

@@ -23,4 +23,9 @@ def serve(
     settings = settings_for(data_dir)
     ensure_writable(settings.data_dir)
     application = create_app(settings)
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
+    # X-Forwarded-For is believed only from the proxies the settings name (uvicorn would otherwise trust loopback).
+    trusted = settings.forwarded_allow_ips.strip()
+    uvicorn.run(
+        application, host=host or settings.host, port=port or settings.port, log_level="info",
+        proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
+    )
