@@ -179,6 +179,17 @@ def build_push_router(service: PushService, on_enterprise_deleted: Callable[[int
     async def suggest_rules(policy_id: str) -> Any:
         return await run_in_threadpool(service.suggest_rules, policy_id)
 
+    @router.post("/api/policies/{policy_id}/rules/preview", responses=_errors(400, 404, 422), openapi_extra=_json_body(RulesInput))
+    async def preview_rules(policy_id: str, payload: Any = Body(...)) -> Any:
+        def run() -> Any:
+            data = parse_model(RulesInput, payload)
+            if (data.rules is None) == (data.rules_yaml is None):
+                raise ValidationFailed("请提供 rules（JSON 对象）或 rules_yaml（YAML 文本）之一", field="rules")
+            rule = data.rules if data.rules is not None else parse_rule_text(data.rules_yaml or "")
+            return service.preview_rules(policy_id, rule)
+
+        return await run_in_threadpool(run)
+
     @router.put("/api/policies/{policy_id}/rules", responses=_errors(400, 404, 422), openapi_extra=_json_body(RulesInput))
     async def save_rules(policy_id: str, payload: Any = Body(...)) -> Any:
         def run() -> Any:

@@ -65,6 +65,26 @@ class PolicyAudience:
         out["rules"] = evaluated.rule
         return out
 
+    def preview(self, rule: dict[str, Any], *, sample: int = 5) -> dict[str, Any]:
+        """How many enterprises a (validated, unsaved) rule makes eligible and incomplete, with a few of them, for the
+        staff's rule editor: 这条规则下，N 家企业符合、M 家待完善."""
+        today = date.today()
+        cols = self.snapshots.current()
+        result = verdicts(rule, cols, today)
+        outcome = np.where(result.met, 0, np.where(result.failed, 2, 1))
+        evaluated = _Evaluated(rule, {}, cols.ids, outcome, result.codes, today)
+        eligible, incomplete = int((outcome == 0).sum()), int((outcome == 1).sum())
+        return {
+            "eligible": eligible,
+            "incomplete": incomplete,
+            "ineligible": int((outcome == 2).sum()),
+            "text": f"这条规则下，{eligible} 家企业符合、{incomplete} 家待完善",
+            "sample": [
+                {"enterprise_id": r["enterprise_id"], "name": r["name"], "outcome": r["outcome"], "outcome_label": r["outcome_label"], "missing_information": r["missing_information"]}
+                for r in self._rows(evaluated, np.concatenate([np.flatnonzero(outcome == 0)[:sample], np.flatnonzero(outcome == 1)[:sample]]))
+            ],
+        }
+
     def csv(self, policy_id: str, *, include_excluded: bool = True, as_of: date | None = None) -> str:
         """Every enterprise the rule reaches (and, by default, those it excludes) as CSV, UTF-8 with a BOM so that
         spreadsheet programs read the Chinese."""

@@ -239,12 +239,15 @@ class RuleSuggester:
                     suggestion.reasons.append("各项措施面向不同对象：规则取各措施对象之并集，另按措施分别给出规则")
             elif specific:
                 suggestion.reasons.append("部分措施只面向特定对象：规则按面向所有企业的措施给出，另按措施分别给出规则")
-        suggestion.conditions = self._region(region_found, jurisdiction) + conditions
+        suggestion.conditions = self._region(region_found, jurisdiction, text) + conditions
         if not conditions and not suggestion.alternatives:
             suggestion.no_conditions = True
             suggestion.reasons.insert(0, "未识别到申请条件")
             if not suggestion.conditions:
                 suggestion.conditions = [SuggestedCondition({"op": ALL_ENTERPRISES.name, "field": "enterprise"}, jurisdiction.evidence or "未识别到申请条件", 0.5, jurisdiction.source)]
+        for noun in audience.defined:
+            if not any(noun in c.evidence for c in conditions):
+                suggestion.reasons.append(f"文件的适用对象“{noun}”不在企业资质目录中：管理员可将其加入资质目录后重新生成建议")
         if jurisdiction.source in ("text", "none") and region_found is None:
             suggestion.reasons.append("未能从发文机关确定适用地区" + ("，按正文提及的地区给出" if jurisdiction.region else ""))
         if any(c.confidence < REVIEW_BELOW for c in suggestion.leaf_conditions()) and not suggestion.reasons:
@@ -328,14 +331,27 @@ class RuleSuggester:
         return [SuggestedCondition(item.leaf, evidence[:200], 0.55, "dominant", item.negated)]
 
     @staticmethod
-    def _region(found: SuggestedCondition | None, jurisdiction: Jurisdiction) -> list[SuggestedCondition]:
+    def _region(found: SuggestedCondition | None, jurisdiction: Jurisdiction, text: str) -> list[SuggestedCondition]:
         if found is not None:
             return [found]
         if jurisdiction.region is None:
             return []
         leaf = {"op": REGION_WITHIN.name, "field": "region", "value": [jurisdiction.region.code]}
-        evidence = f"{_SOURCE_LABELS[jurisdiction.source]}：{jurisdiction.evidence}" if jurisdiction.evidence else _SOURCE_LABELS[jurisdiction.source]
+        # the line of the text that names the issuer (or the title), so that staff can find it in the document
+        at = text.find(jurisdiction.evidence) if jurisdiction.evidence else -1
+        if at >= 0:
+            evidence = _line_at(text, at, len(jurisdiction.evidence))
+        else:
+            evidence = f"{_SOURCE_LABELS[jurisdiction.source]}：{jurisdiction.evidence}" if jurisdiction.evidence else _SOURCE_LABELS[jurisdiction.source]
         return [SuggestedCondition(leaf, evidence[:200], jurisdiction.confidence, jurisdiction.source)]
+
+
+def _line_at(text: str, start: int, length: int) -> str:
+    """The sentence or line around ``text[start:start + length]``, at most 200 characters."""
+    begin = max(text.rfind("\n", 0, start), text.rfind("。", 0, start)) + 1
+    ends = [i for i in (text.find("\n", start + length), text.find("。", start + length)) if i >= 0]
+    line = text[begin : min(ends) if ends else len(text)].strip()
+    return line if len(line) <= 200 else text[start : start + length]
 
 
 def json_key(leaf: Leaf) -> str:

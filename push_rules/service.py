@@ -120,6 +120,11 @@ class PushService:
     def policy_matches(self, policy_id: str, *, include_excluded: bool = False, as_of: date | None = None) -> dict[str, Any]:
         return self.audience.report(policy_id, include_excluded=include_excluded, as_of=as_of)
 
+    def preview_rules(self, policy_id: str, rule: Any) -> dict[str, Any]:
+        """The counts an unsaved rule would give (validated first; :raises ValidationFailed:, NotFound)."""
+        self.rules.versions.document(policy_id)
+        return self.audience.preview(self.rules.validator.validate(rule))
+
     def policy_matches_csv(self, policy_id: str, *, include_excluded: bool = True, as_of: date | None = None) -> str:
         return self.audience.csv(policy_id, include_excluded=include_excluded, as_of=as_of)
 

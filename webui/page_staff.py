@@ -25,6 +25,7 @@ from webui.feedback import get_feedback_store
 from webui.page_library import TAG_LABELS, Piece
 from webui.rendering import render
 from webui.roles import Identity, require_staff
+from webui.rule_editor import editor_options, rule_editor_data
 from webui.search_filters import STATUSES
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_staff)])
@@ -100,6 +101,8 @@ async def _document_context(request: Request, doc_id: str) -> dict[str, Any] | N
         "suggestion": suggestion,
         "rule_text": json.dumps(current_rule, ensure_ascii=False, indent=2) if current_rule else "",
         "rule_ops": list(RULE_OPS.values()),
+        "rule_editor": rule_editor_data(current_rule, suggestion, kb.push.list_qualifications(), doc_id, saved=rules["rules"] is not None),
+        "editor_options": editor_options(),
         "source_pieces": evidence_pieces(document.text, evidence_texts),
         "notice": NOTICES.get(request.query_params.get("notice", "")),
         "published_summary": _published_summary(request.query_params.get("pushed", "")),

@@ -75,6 +75,7 @@ class Audience:
     sections: list[Clause] = field(default_factory=list)
     measures: list[Clause] = field(default_factory=list)
     extensions: list[str] = field(default_factory=list)  # 参照本条例执行: who else the document extends to
+    defined: list[str] = field(default_factory=list)  # beneficiaries the text defines (港澳青年企业是指…)
 
 
 def sentences(text: str) -> list[str]:
@@ -100,6 +101,7 @@ class AudienceFinder:
         for match in _DEFINITION.finditer(text):
             noun = match.group("noun")
             if text.count(noun) >= 3 and not any(noun in s for c in audience.scope for s in c.sentences):
+                audience.defined.append(noun)
                 start = max(text.rfind("。", 0, match.start()), text.rfind("\n", 0, match.start())) + 1
                 end = _SENTENCE_END.search(text, match.end())
                 audience.scope.append(Clause("scope", [text[start : end.start() if end else len(text)].strip()]))

@@ -170,6 +170,19 @@ def test_policy_audience_for_staff(client: TestClient) -> None:
     assert client.get("/api/policies/sme-2020/matches", params={"as_of": "2000-01-01"}).status_code == 404  # no rule then
 
 
+def test_rule_preview_counts_without_saving(client: TestClient) -> None:
+    client.post("/api/enterprises", json=enterprise_payload(name="青城软件"))
+    client.post("/api/enterprises", json=enterprise_payload(name="信息不全公司", qualifications=None, industry_code="C3311"))
+    preview = client.post("/api/policies/sme-2020/rules/preview", json={"rules": SME_RULE}).json()
+    assert preview["text"] == "这条规则下，1 家企业符合、1 家待完善"
+    assert [s["name"] for s in preview["sample"]] == ["青城软件", "信息不全公司"]
+    narrower = {"all": [*SME_RULE["all"], {"op": "range", "field": "employees", "max": 30}]}
+    assert client.post("/api/policies/sme-2020/rules/preview", json={"rules": narrower}).json()["eligible"] == 0
+    bad = client.post("/api/policies/sme-2020/rules/preview", json={"rules": {"op": "region_within", "value": "159999"}})
+    assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "rules.value"
+    assert client.get("/api/policies/sme-2020/rules").json()["rules"] is None
+
+
 @pytest.mark.parametrize("body", ["17", "[]", '[["name", "改名"]]', '"企业"'])
 def test_a_profile_write_whose_body_is_not_an_object_is_refused_and_changes_nothing(client: TestClient, body: str) -> None:
     enterprise_id = client.post("/api/enterprises", json=enterprise_payload()).json()["id"]
