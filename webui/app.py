@@ -24,6 +24,7 @@ from policykb.settings import Settings
 from push_rules.api import build_push_router
 from webui import (
     api_ask,
+    api_docs,
     api_documents,
     api_search,
     api_tokens,
@@ -62,6 +63,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     api_users.router,
     page_admin.router,
     feedback.router,
+    api_docs.router,
 )
 
 
@@ -85,6 +87,8 @@ def create_app(settings: Settings) -> FastAPI:
         description="政策文件库、智能问答与精准推送 API",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # webui/api_docs.py serves /docs from the app's own copy of Swagger UI (no CDN)
+        redoc_url=None,
     )
     app.state.kb = kb
     app.state.accounts = AccountStore.for_data_dir(settings.data_dir)
@@ -125,4 +129,5 @@ def create_app(settings: Settings) -> FastAPI:
     push_router = build_push_router(kb.push, on_enterprise_deleted=app.state.accounts.unlink_enterprise)
     app.include_router(push_router, dependencies=[Depends(authorize_push)], responses=error_responses(401, 403))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(api_docs.ASSETS_PATH, api_docs.swagger_assets(), name="api-docs-assets")
     return app

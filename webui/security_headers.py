@@ -1,8 +1,8 @@
 """Security headers on every response: CSP, nosniff, framing, referrer policy (and HSTS over HTTPS).
 
 The Content-Security-Policy allows only the server's own scripts, styles, images and connections; the templates
-use no inline script or style. FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from a CDN with an inline
-bootstrap script, so those two pages alone get a policy that allows that CDN.
+use no inline script or style. The API documentation page (/docs, webui/api_docs.py) serves Swagger UI from the
+app itself; it alone allows inline styles, which Swagger UI sets on its elements, and blob: workers.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 API_DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
-API_DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+API_DOCS_PATHS = ("/docs",)
 COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
