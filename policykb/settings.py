@@ -10,8 +10,9 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.embedder import EmbeddingPrecision, QueryRuntime
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     default_top_k: int = Field(10, ge=1, le=100, description="Hits returned when a search names no top_k.")
     host: str = Field("127.0.0.1", description="Address `policykb serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `policykb serve` listens on.")
+    display_timezone: str = Field("Asia/Shanghai", description="Time zone (IANA name) in which pages show times people read: the audit log, the inbox, users, feedback, the staff console. Times are stored in UTC; the JSON APIs give ISO 8601 times.")
     forwarded_allow_ips: str = Field("", description="Reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto` `policykb serve` believes (comma-separated IPs or CIDRs, e.g. `127.0.0.1` behind a local nginx). Empty: no such header is believed and the client address is the connection's peer, so a client cannot pick the address that rate limits and the audit log see.")
     elasticsearch_url: str | None = Field(None, description="Elasticsearch URL, used when index_backend is `elasticsearch`.")
     elasticsearch_api_key: SecretStr | None = Field(None, description="Elasticsearch API key (base64 `id:key` as Kibana shows it); used instead of user/password when set. Never logged.")
@@ -111,6 +113,15 @@ class Settings(BaseSettings):
         default_factory=PushSettings,
         description="Targeted push: database, webhook, SMTP and worker settings (`POLICYKB_PUSH__<NAME>`).",
     )
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知的时区“{value}”，请填写 IANA 时区名，如 Asia/Shanghai") from None
+        return value
 
     @model_validator(mode="after")
     def _push_data_lives_in_the_data_dir(self) -> Settings:

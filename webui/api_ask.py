@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -16,6 +16,7 @@ from policykb.assembly import PolicyKB
 from qa.pipeline import QuestionRejected
 from webui.dependencies import get_kb
 from webui.errors import InvalidInput, error_responses
+from webui.public_paths import public_answer, public_record, viewer_is_staff
 from webui.search_filters import SearchFilterInput, filter_query
 
 router = APIRouter(tags=["ask"])
@@ -43,13 +44,13 @@ def _sse(event: str, data: Any) -> str:
 
 
 @router.post("/api/ask", summary="智能问答：带条文出处的答复，无依据时如实拒答", responses=error_responses(400, 403, 422, 429))
-async def ask(kb: Annotated[PolicyKB, Depends(get_kb)], request: AskRequest) -> dict[str, Any]:
+async def ask(http: Request, kb: Annotated[PolicyKB, Depends(get_kb)], request: AskRequest) -> dict[str, Any]:
     filters = request.filters.to_search_filters() if request.filters else None
     try:
         answer = await run_in_threadpool(kb.answerer.ask, request.question, request.conversation_id, filters)
     except QuestionRejected as error:
         raise InvalidInput(str(error)) from None
-    return answer.to_json()
+    return answer.to_json() if viewer_is_staff(http) else public_answer(answer.to_json())
 
 
 @router.get(
@@ -66,6 +67,7 @@ async def ask(kb: Annotated[PolicyKB, Depends(get_kb)], request: AskRequest) -> 
     },
 )
 async def ask_stream(
+    http: Request,
     kb: Annotated[PolicyKB, Depends(get_kb)],
     question: Annotated[str, Query(description="问题")],
     conversation_id: Annotated[str | None, Query(description="多轮对话 ID")] = None,
@@ -80,10 +82,19 @@ async def ask_stream(
     except QuestionRejected as error:
         raise InvalidInput(str(error)) from None
 
+    staff = viewer_is_staff(http)
+
+    def shown(event: str, data: Any) -> Any:
+        if event == "answer":
+            return {"delta": data}
+        if staff:
+            return data
+        return [public_record(c) for c in data] if event == "citations" else public_answer(data)
+
     def body() -> Iterator[str]:
         # Starlette runs this iterator in its thread pool: each event goes out as soon as the pipeline yields it
         # (in generative mode, the model's tokens as they arrive).
         for event, data in itertools.chain([first], events):
-            yield _sse(event, {"delta": data} if event == "answer" else data)
+            yield _sse(event, shown(event, data))
 
     return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
@@ -16,6 +16,7 @@ from policy.formats import supported_formats_text
 from policykb.assembly import PolicyKB
 from webui.dependencies import Offset, get_kb
 from webui.errors import ErrorBody, InvalidInput, NotFound, error_responses
+from webui.public_paths import public_record, viewer_is_staff
 from webui.roles import require_staff
 
 router = APIRouter(tags=["documents"])
@@ -94,23 +95,28 @@ async def upload_documents(
 
 @router.get("/api/documents", summary="已入库文档列表", responses=error_responses(422))
 async def list_documents(
+    request: Request,
     kb: Annotated[PolicyKB, Depends(get_kb)],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     documents = await run_in_threadpool(kb.store.list_documents, limit, offset)
-    return {"total": kb.store.count_documents(), "documents": [d.summary() for d in documents]}
+    summaries = [d.summary() for d in documents]
+    if not viewer_is_staff(request):
+        summaries = [public_record(summary) for summary in summaries]
+    return {"total": kb.store.count_documents(), "documents": summaries}
 
 
 @router.get("/api/documents/{doc_id}", summary="文档全文、元数据与分段", responses=error_responses(404, 422))
-async def show_document(kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: str) -> dict[str, Any]:
+async def show_document(request: Request, kb: Annotated[PolicyKB, Depends(get_kb)], doc_id: str) -> dict[str, Any]:
     document = await run_in_threadpool(kb.store.get_document, doc_id)
     if document is None:
         raise NotFound(f"没有 ID 为 {doc_id} 的文档")
     chunks = await run_in_threadpool(kb.store.get_chunks, doc_id)
     evidence = {name: asdict(span) for name, span in document.metadata.evidence.items()}
+    summary = document.summary() if viewer_is_staff(request) else public_record(document.summary())
     return {
-        **document.summary(),
+        **summary,
         "text": document.text,
         "evidence": evidence,
         "chunks": [
