@@ -53,10 +53,12 @@ class PolicyTokenizer:
         # A private jieba instance: loading the dictionary is the slow part, done once, on first use.
         tokenizer = jieba.Tokenizer()
         tokenizer.initialize()
-        with resources.as_file(_DATA / "policy_userdict.txt") as userdict:
-            tokenizer.load_userdict(str(userdict))
+        # An open file, not a path: given a path, jieba opens the file and never closes it.
+        with resources.as_file(_DATA / "policy_userdict.txt") as userdict, open(userdict, "rb") as lines:
+            tokenizer.load_userdict(lines)
         if self._extra_userdict is not None:
-            tokenizer.load_userdict(str(self._extra_userdict))
+            with open(self._extra_userdict, "rb") as lines:
+                tokenizer.load_userdict(lines)
         return tokenizer
 
     def tokenize(self, text: str, *, guess_new_words: bool = True) -> list[str]:

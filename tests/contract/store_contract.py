@@ -52,7 +52,8 @@ class PolicyStoreContract:
     """Subclass me and define a ``store`` fixture."""
 
     @pytest.fixture(scope="class")
-    def corpus_documents(self, library, tokenizer, embedder):
+    @classmethod
+    def corpus_documents(cls, library, tokenizer, embedder):
         """Real documents, embedded once per backend (the model is the slow part)."""
         hohhot = (library / "hohhot" / "呼和浩特市数字政府建设实施方案.txt").read_text(encoding="utf-8")[:6000]
         sme_law = next((library / "laws").rglob("中小企业促进法*.md")).read_text(encoding="utf-8")[:6000]

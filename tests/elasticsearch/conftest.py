@@ -57,16 +57,17 @@ class NoidaServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
-        log = open(self.data_dir.parent / f"noida-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
-            [*noida_command(), "start", "--only", "elasticsearch", "--elasticsearch-port", str(self.port), "--data-dir", str(self.data_dir)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: stop() reaches the launcher's child too
-        )
+        log_path = self.data_dir.parent / f"noida-{self.port}.log"
+        with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [*noida_command(), "start", "--only", "elasticsearch", "--elasticsearch-port", str(self.port), "--data-dir", str(self.data_dir)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: stop() reaches the launcher's child too
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"noida-db exited with {self.process.returncode}; see {log.name}")
+                pytest.fail(f"noida-db exited with {self.process.returncode}; see {log_path}")
             try:
                 with urllib.request.urlopen(self.url, timeout=1) as response:
                     if response.status == 200:
