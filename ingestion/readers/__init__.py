@@ -26,7 +26,7 @@ from ingestion.readers.limits import ParserLimits
 from ingestion.readers.pdf import read_pdf
 from ingestion.readers.text import read_markdown, read_text
 from ingestion.types import DocumentRejected, ExtractedText
-from policy.formats import SourceFormat, suffixes_of
+from policy.formats import SourceFormat, suffixes_of, supported_formats_text
 
 __all__ = ["DocumentReader", "ParserLimits", "read_document", "detect_format"]
 
@@ -115,7 +115,7 @@ def detect_format(data: bytes, name: str) -> SourceFormat:
     for signature, kind in _UNSUPPORTED_SIGNATURES:
         if data.startswith(signature):
             hint = f"（{_IMAGE_HINT}）" if "图片" in kind else ""
-            raise DocumentRejected(name, f"不支持的文件类型：{kind}{hint}；请上传 TXT、Markdown、HTML、DOCX 或 PDF 文件。")
+            raise DocumentRejected(name, f"不支持的文件类型：{kind}{hint}；请上传 {supported_formats_text()} 文件。")
     if suffix == ".pdf":
         raise DocumentRejected(name, "文件扩展名是 .pdf，但内容不是 PDF（缺少 %PDF 文件头），文件可能已损坏；请重新导出后再上传。")
     if suffix == ".docx":

@@ -14,7 +14,7 @@ import unicodedata
 import charset_normalizer
 
 from ingestion.types import DocumentRejected, ExtractedText
-from policy.formats import SourceFormat
+from policy.formats import SourceFormat, supported_formats_text
 
 # Share of characters that must be ordinary printable text (letters, CJK, punctuation, whitespace).
 MIN_PRINTABLE_RATIO = 0.95
@@ -88,7 +88,7 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
             break
     if text is None:
         if b"\x00" in data:
-            raise DocumentRejected(name, "文件含有二进制内容（NUL 字节），不是文本文件；请上传 TXT、Markdown、HTML、DOCX 或 PDF 文件。")
+            raise DocumentRejected(name, f"文件含有二进制内容（NUL 字节），不是文本文件；请上传 {supported_formats_text()} 文件。")
         for codec in ("utf-8", "gb18030"):
             try:
                 candidate = data.decode(codec)
