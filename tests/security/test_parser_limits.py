@@ -9,16 +9,14 @@ the real server.
 from __future__ import annotations
 
 import io
-import os
 import time
-import zipfile
 from pathlib import Path
 
-import docx
 import httpx
 import pypdf
 import pytest
 
+from bench.load import hostile_docx
 from ingestion.readers import read_document
 from ingestion.readers.limits import MB, ParserLimits
 from ingestion.readers.sandbox import SandboxedReader
@@ -27,26 +25,6 @@ from tests.conftest import LIBRARY
 
 MAX_BYTES = 50 * MB
 REAL_PDF = LIBRARY / "formats" / "19_上海市优化营商环境条例.pdf"
-
-
-def _docx_with_paragraphs(count: int) -> bytes:
-    """A valid DOCX whose body is ``count`` empty paragraphs, each with a random revision id, so the archive
-    compresses like a real document (well under the zip-bomb ratio) while its XML holds ``count`` elements."""
-    template = io.BytesIO()
-    document = docx.Document()
-    document.add_paragraph("关于支持中小企业发展的若干措施")
-    document.save(template)
-    ids = os.urandom(4 * count).hex()
-    paragraphs = "".join(f'<w:p w:rsidR="{ids[8 * i : 8 * i + 8]}"/>' for i in range(count))
-    out = io.BytesIO()
-    with zipfile.ZipFile(template) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for entry in source.infolist():
-            data = source.read(entry)
-            if entry.filename == "word/document.xml":
-                text = data.decode("utf-8")
-                data = text.replace("<w:body>", "<w:body>" + paragraphs, 1).encode("utf-8")
-            target.writestr(entry, data)
-    return out.getvalue()
 
 
 def _blank_pdf(pages: int) -> bytes:
@@ -60,11 +38,11 @@ def _blank_pdf(pages: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def element_bomb() -> bytes:
-    return _docx_with_paragraphs(2_000_001)
+    return hostile_docx(2_000_001)
 
 
 def test_docx_xml_size_and_elements_are_capped() -> None:
-    small = _docx_with_paragraphs(60_000)  # about 2 MB of XML with the template's styles
+    small = hostile_docx(60_000)  # about 2 MB of XML with the template's styles
     with pytest.raises(DocumentRejected, match=r"DOCX 内的 XML 共约 \d MB，超过上限 1 MB"):
         read_document(Path("大.docx"), max_bytes=MAX_BYTES, data=small, limits=ParserLimits(docx_max_xml_bytes=1 * MB))
     with pytest.raises(DocumentRejected, match=r"DOCX 内的 XML 元素超过 50,000 个"):
