@@ -10,6 +10,7 @@ section heading is the one such a question is usually answered by (申请材料,
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from policy.labels import LabelledEnum
 
@@ -100,6 +101,7 @@ _HEADINGS: dict[Intent, re.Pattern[str]] = {
 }
 
 
+@lru_cache(maxsize=4096)  # the ranker, the fact check and the composer each ask it of the same question
 def question_intent(question: str) -> Intent:
     """The main thing ``question`` asks for (:attr:`Intent.FACT` when nothing more specific is recognised).
 

@@ -67,7 +67,7 @@ def refusal_message(reason: RefusalReason, related: list[Passage], asked: str = 
     if reason == RefusalReason.FACT_NOT_STATED and related:
         what = f"具体的{asked}" if asked else "这一问题的具体规定"
         return (
-            f"{source_name(related[0])}与该问题相关，但其中没有写明{what}，无法据此给出准确数字。"
+            f"{source_name(related[0])}与该问题相关，但其中没有写明{what}，无法据此给出准确答复。"
             f"下面引用的是其中与问题最接近的条文，仅供参考。{hint}。"
         )
     if reason == RefusalReason.ONLY_EXPIRED:
