@@ -15,7 +15,7 @@ from typing import Any
 from haystack import component
 
 from qa.question_intent import VALUE_INTENTS, question_intent, states_fact
-from qa.refusal import GateDecision
+from qa.refusal import GateDecision, distinct_documents
 from qa.types import AnswerDraft, RefusalReason
 
 
@@ -33,9 +33,9 @@ class FactTypeCheck:
         stating = [p for p in decision.passages if states_fact(intent, p.text)]
         if stating:
             return {"decision": replace(decision, passages=stating)}
-        best = decision.passages[0]
-        same_policy = [p for p in decision.passages if p.doc_id == best.doc_id]
-        return {"decision": GateDecision([], RefusalReason.FACT_NOT_STATED, same_policy + decision.related)}
+        # The policy found comes first among the related ones, each policy once.
+        related = distinct_documents([decision.passages[0], *decision.related], len(decision.related) + 1)
+        return {"decision": GateDecision([], RefusalReason.FACT_NOT_STATED, related)}
 
 
 def answer_states_fact(question: str, draft: AnswerDraft) -> bool:

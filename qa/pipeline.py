@@ -292,7 +292,8 @@ class PolicyAnswerer:
         usable = [p.score for p in result["ranker"]["passages"] if self.gate.include_expired or not p.expired]
         relevance = round(max(usable, default=0.0), 4)
         if decision.refusal_reason is None and draft.text and not answer_states_fact(question, draft):
-            decision = GateDecision([], RefusalReason.FACT_NOT_STATED, [draft.quotes[0].passage, *decision.related])
+            related_passages = distinct_documents([draft.quotes[0].passage, *decision.related], self.limits.related_count + 1)
+            decision = GateDecision([], RefusalReason.FACT_NOT_STATED, related_passages)
         if decision.refusal_reason is not None or not draft.text:
             reason = decision.refusal_reason or RefusalReason.NOT_IN_LIBRARY
             related = self._related(search_query, decision.related)

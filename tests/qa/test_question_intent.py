@@ -91,3 +91,10 @@ def test_a_short_follow_up_keeps_the_policy_of_the_previous_turn(answerer) -> No
     assert not follow_up.refused
     assert follow_up.citations[0].doc_id == first.citations[0].doc_id
     assert "3年" in follow_up.answer
+
+
+def test_a_not_stated_reply_lists_each_related_policy_once(answerer) -> None:
+    reply = answerer.ask("国有大企业拖欠中小企业货款，负责的管理人员会被罚款多少钱？")
+    assert reply.refusal_reason == "fact_not_stated"
+    shown = [reply.citations[0].doc_id, *(policy.doc_id for policy in reply.related)]
+    assert len(shown) == len(set(shown))
