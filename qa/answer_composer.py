@@ -68,6 +68,15 @@ def validity_note(passage: Passage) -> str:
     return f"（有效期至{ended}）" if ended else ""
 
 
+def expiry_notice(passage: Passage) -> str:
+    """Said before an answer taken from a policy no longer in force (the question named it)."""
+    if passage.status == "已被修订":
+        return "该版本已被修订，以下为修订前的规定，仅供参考，请以现行版本为准"
+    ended = chinese_date(passage.expiry_date)
+    when = f"已于{ended}失效" if ended else "已失效"
+    return f"该政策{when}，以下为其失效前的规定，仅供参考，不能作为现行依据"
+
+
 def chinese_date(iso: str | None) -> str:
     """2020-06-30 → 2020年6月30日 ("" for none)."""
     if not iso or not _ISO_DATE.fullmatch(iso):

@@ -18,7 +18,7 @@ from haystack import Pipeline, component
 
 from index.retrieval import HybridSearcher
 from index.types import SearchFilters
-from qa.answer_composer import quote_for_display, section_label, split_for_stream
+from qa.answer_composer import expiry_notice, quote_for_display, section_label, split_for_stream
 from qa.citation_check import CitationChecker, CitationReport
 from qa.conversation import ConversationStore, Turn
 from qa.copy_preference import CanonicalCopies
@@ -152,6 +152,7 @@ class PolicyAnswerer:
         self.pipeline.connect("ranker.passages", "copies.passages")
         self.pipeline.connect("copies.passages", "gate.passages")
         self.pipeline.connect("normalizer.query", "fact_check.question")
+        self.pipeline.connect("normalizer.query", "gate.question")
         self.pipeline.connect("gate.decision", "fact_check.decision")
         self.pipeline.connect("fact_check.decision", "composer.decision")
         self.pipeline.connect("composer.draft", "citation_check.draft")
@@ -313,6 +314,9 @@ class PolicyAnswerer:
             )
             for q in draft.quotes
         ]
+        main = draft.quotes[0].passage if draft.quotes else None
+        if main is not None and main.expired and not self.gate.include_expired:
+            notice = expiry_notice(main)  # the question named an expired policy: that comes first
         cited = {c.doc_id for c in citations}
         related_passages = distinct_documents(decision.related, self.limits.related_count, exclude=cited)
         return Answer(

@@ -7,7 +7,9 @@ expired policies are relevant, the reply says that instead of answering from the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from typing import Any
 
 from haystack import component
@@ -15,6 +17,10 @@ from haystack import component
 from qa.answer_composer import quote_for_display, section_label, source_name
 from qa.types import Passage, Quote, RefusalReason, RelatedPolicy
 
+# Words that frame a title rather than name the policy; a question naming it needs this many characters of the rest.
+_TITLE_FRAME = re.compile(r"关于|印发|转发|的通知|通知|的意见|若干|措施|办法|方案|规定|实施|政策")
+_NAMED_CHARS = 8
+_DOCUMENT_WORD = re.compile(r"《|通知|办法|条例|意见|规定|方案|措施|细则|决定|文件|政策")
 HOTLINE_HINT = "建议拨打 12345 政务服务便民热线，或向{department}咨询"
 
 
@@ -81,6 +87,17 @@ def refusal_message(reason: RefusalReason, related: list[Passage], asked: str = 
     return f"抱歉，知识库中没有找到能够回答这个问题的政策依据，无法给出可靠答复。{hint}。{nearby}"
 
 
+def names_policy(question: str, title: str | None) -> bool:
+    """Whether ``question`` names the policy titled ``title``: they share a run of ``_NAMED_CHARS`` characters or more
+    of its name (「特困人员救助供养工作的通知里…」), the usual 关于/印发/通知 words aside, and say it is a document
+    (通知, 办法, 《…》…): a question on the topic alone is not about that policy."""
+    if not question or not title or not _DOCUMENT_WORD.search(question):
+        return False
+    name = _TITLE_FRAME.sub("", title)
+    match = SequenceMatcher(None, question, name, autojunk=False).find_longest_match(0, len(question), 0, len(name))
+    return match.size >= min(_NAMED_CHARS, len(name))
+
+
 @component
 class RelevanceGate:
     """Decides whether to answer, and from which passages.
@@ -97,11 +114,16 @@ class RelevanceGate:
         self.related_count = related_count
 
     @component.output_types(decision=GateDecision)
-    def run(self, passages: list[Passage]) -> dict[str, Any]:
+    def run(self, passages: list[Passage], question: str = "") -> dict[str, Any]:
+        """:param question: the question as asked; one that names an expired policy is answered from it (the
+            answer then says first that the policy has expired), any other is not answered from expired ones."""
         relevant = [p for p in passages if p.score >= self.threshold]
         usable = [p for p in relevant if self.include_expired or not p.expired]
         if usable:
             return {"decision": GateDecision(usable[: self.max_passages], None, passages)}
+        named = [p for p in relevant if names_policy(question, p.title)]
+        if named:
+            return {"decision": GateDecision(named[: self.max_passages], None, passages)}
         if relevant:  # only expired policies match
             expired_first = relevant + [p for p in passages if p not in relevant]
             return {"decision": GateDecision([], RefusalReason.ONLY_EXPIRED, distinct_documents(expired_first, self.related_count))}

@@ -98,3 +98,12 @@ def test_a_not_stated_reply_lists_each_related_policy_once(answerer) -> None:
     assert reply.refusal_reason == "fact_not_stated"
     shown = [reply.citations[0].doc_id, *(policy.doc_id for policy in reply.related)]
     assert len(shown) == len(set(shown))
+
+
+def test_a_question_naming_an_expired_policy_is_answered_saying_first_that_it_has_expired(answerer) -> None:
+    reply = answerer.ask("广州进一步加强特困人员救助供养工作的通知里，特困人员的认定条件是什么？")
+    assert not reply.refused
+    assert re.match(r"（该政策已于\d{4}年\d{1,2}月\d{1,2}日失效", reply.answer)
+    assert reply.citations[0].status == "已失效"
+    # The same topic asked without naming the policy is still not answered from it.
+    assert answerer.ask("广州市特困人员救助供养的对象范围是什么？").refusal_reason == "only_expired"
