@@ -1,8 +1,10 @@
 """Honest refusal: answer only from relevant, valid policies; otherwise say so and point to who can help.
 
 The gate keeps the passages whose relevance reaches ``threshold`` (calibrated on dev data, see
-``qa/evaluation.py``). Expired policies (已失效) are not used for answers unless ``include_expired``; when only
-expired policies are relevant, the reply says that instead of answering from them.
+``bench/qa_eval.py``). Expired policies (已失效, 已被修订) are not used for answers unless ``include_expired`` or the
+question names the policy (then the answer says first that it has expired); when only expired policies are relevant,
+the reply says that instead of answering from them. A policy found that does not state the value asked for gets its
+own reply (:mod:`qa.fact_check`).
 """
 
 from __future__ import annotations
