@@ -82,6 +82,17 @@ def _errors(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": PushErrorBody, "description": _ERROR_DESCRIPTIONS[code]} for code in status_codes}
 
 
+def _rule_of(payload: Any) -> Any:
+    """The rule a rules request carries: its ``rules`` JSON object or its ``rules_yaml`` text, exactly one of them.
+
+    :raises ValidationFailed: when the body is not a rules request, or has both or neither.
+    """
+    data = parse_model(RulesInput, payload)
+    if (data.rules is None) == (data.rules_yaml is None):
+        raise ValidationFailed("请提供 rules（JSON 对象）或 rules_yaml（YAML 文本）之一", field="rules")
+    return data.rules if data.rules is not None else parse_rule_text(data.rules_yaml or "")
+
+
 def build_push_router(service: PushService, on_enterprise_deleted: Callable[[int], object] | None = None) -> APIRouter:
     """The push API over ``service``; ``on_enterprise_deleted(id)`` runs right after an enterprise is deleted (the
     app unlinks the enterprise's user accounts, which live in another database)."""
@@ -182,22 +193,14 @@ def build_push_router(service: PushService, on_enterprise_deleted: Callable[[int
     @router.post("/api/policies/{policy_id}/rules/preview", responses=_errors(400, 404, 422), openapi_extra=_json_body(RulesInput))
     async def preview_rules(policy_id: str, payload: Any = Body(...)) -> Any:
         def run() -> Any:
-            data = parse_model(RulesInput, payload)
-            if (data.rules is None) == (data.rules_yaml is None):
-                raise ValidationFailed("请提供 rules（JSON 对象）或 rules_yaml（YAML 文本）之一", field="rules")
-            rule = data.rules if data.rules is not None else parse_rule_text(data.rules_yaml or "")
-            return service.preview_rules(policy_id, rule)
+            return service.preview_rules(policy_id, _rule_of(payload))
 
         return await run_in_threadpool(run)
 
     @router.put("/api/policies/{policy_id}/rules", responses=_errors(400, 404, 422), openapi_extra=_json_body(RulesInput))
     async def save_rules(policy_id: str, payload: Any = Body(...)) -> Any:
         def run() -> Any:
-            data = parse_model(RulesInput, payload)
-            if (data.rules is None) == (data.rules_yaml is None):
-                raise ValidationFailed("请提供 rules（JSON 对象）或 rules_yaml（YAML 文本）之一", field="rules")
-            rule = data.rules if data.rules is not None else parse_rule_text(data.rules_yaml or "")
-            return service.save_rules(policy_id, rule)
+            return service.save_rules(policy_id, _rule_of(payload))
 
         return await run_in_threadpool(run)
 
